@@ -1,0 +1,31 @@
+# Two entry points, both from a fresh checkout: `make demo` and `make test` (see README.md).
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+CLI    := $(VENV)/bin/gpt4all-rag
+DEMO_HOME ?= $(CURDIR)/.demo-home
+QUESTION  ?= What does the R function lm() fit?
+
+.PHONY: setup demo test lint bench-generation
+
+setup: $(VENV)/.installed
+
+# torch goes first and pinned: the CPU build. Left to sentence-transformers, pip would fetch CUDA.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[test,server]"
+	touch $@
+
+demo: setup
+	GPT4ALL_RAG_HOME=$(DEMO_HOME) $(CLI) index examples/docs --collection demo
+	GPT4ALL_RAG_HOME=$(DEMO_HOME) $(CLI) ask "$(QUESTION)" --collection demo
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check gpt4all_rag connectors tests examples bench
+	$(VENV)/bin/ruff format --check gpt4all_rag connectors tests examples bench
+	$(VENV)/bin/mypy

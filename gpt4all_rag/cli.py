@@ -1,0 +1,309 @@
+"""The ``gpt4all-rag`` command: parses arguments, calls the library, renders the result."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gpt4all_rag.config import reset_settings
+from gpt4all_rag.errors import GPT4AllRagError
+
+app = typer.Typer(
+    name="gpt4all-rag",
+    help="Chat with your own files on your own CPU, offline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+_SETTING_FLAGS = {
+    "home": "GPT4ALL_RAG_HOME",
+    "chat_model": "GPT4ALL_RAG_CHAT_MODEL",
+    "embedding_model": "GPT4ALL_RAG_EMBEDDING_MODEL",
+    "threads": "GPT4ALL_RAG_N_THREADS",
+    "n_ctx": "GPT4ALL_RAG_N_CTX",
+    "chroma_url": "GPT4ALL_RAG_CHROMA_URL",
+}
+
+
+@app.callback()
+def main(
+    home: Annotated[Path | None, typer.Option(help="Data home (models, collections).")] = None,
+    chat_model: Annotated[
+        str | None, typer.Option(help="Default chat model: name or GGUF path.")
+    ] = None,
+    embedding_model: Annotated[
+        str | None, typer.Option(help="Embedding model: name or path.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,
+    n_ctx: Annotated[int | None, typer.Option(min=256, help="Context window in tokens.")] = None,
+    chroma_url: Annotated[
+        str | None, typer.Option(help="Chroma server URL (default: embedded).")
+    ] = None,
+) -> None:
+    """Settings given here override the GPT4ALL_RAG_* environment variables."""
+    values = {
+        "home": home,
+        "chat_model": chat_model,
+        "embedding_model": embedding_model,
+        "threads": threads,
+        "n_ctx": n_ctx,
+        "chroma_url": chroma_url,
+    }
+    for key, value in values.items():
+        if value is not None:
+            os.environ[_SETTING_FLAGS[key]] = str(value)
+    reset_settings()
+
+
+def fail(error: Exception, code: int = 1) -> typer.Exit:
+    """Print a user-facing error and return the exit to raise."""
+    err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+    return typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    """Print ``value`` as JSON on stdout, nothing else."""
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def models(as_json: JsonFlag = False) -> None:
+    """List the bundled default model and every GGUF file in the models folder."""
+    from gpt4all_rag.models import list_models
+
+    try:
+        entries = list_models()
+    except GPT4AllRagError as error:
+        raise fail(error) from error
+    if as_json:
+        print_json(
+            [
+                entry.spec.to_dict()
+                if entry.spec
+                else {"path": str(entry.path), "error": entry.error}
+                for entry in entries
+            ]
+        )
+        return
+    table = Table("name", "architecture", "context", "template", "quant", "size", "path")
+    for entry in entries:
+        if entry.spec is None:
+            continue
+        spec = entry.spec
+        name = f"{spec.name} (default)" if spec.is_default else spec.name
+        template = "yes" if spec.has_chat_template else "no (completion style)"
+        size = f"{spec.size_bytes / 1e6:.0f} MB"
+        table.add_row(
+            name,
+            spec.architecture,
+            str(spec.context_length),
+            template,
+            spec.quantization,
+            size,
+            str(spec.path),
+        )
+    console.print(table)
+    for entry in entries:
+        if entry.error:
+            err_console.print(f"[yellow]Skipped[/] {entry.error}", highlight=False)
+
+
+# --- LocalDocs: index and collections -----------------------------------------------------------
+
+CollectionOption = Annotated[
+    str, typer.Option("--collection", "-c", help="Collection name (3-63 of a-z A-Z 0-9 . _ -).")
+]
+ChromaUrlOption = Annotated[
+    str | None, typer.Option("--chroma-url", help="Chroma server URL (default: embedded).")
+]
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+class _ProgressBar:
+    """Renders indexing progress on stderr: files, chunks, embeddings/s and ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]} emb/s"),
+            TextColumn("· ETA {task.fields[eta]}"),
+            console=err_console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("Scanning", total=None, chunks=0, rate="-", eta="-")
+
+    def __call__(self, update: Any) -> None:
+        eta = update.eta_seconds
+        self.progress.update(
+            self.task,
+            description=update.phase.capitalize(),
+            completed=update.files_done,
+            total=update.files_total or None,
+            chunks=update.chunks_embedded,
+            rate=f"{update.embeddings_per_second:.0f}" if update.embeddings_per_second else "-",
+            eta="-" if eta is None else f"{int(eta) // 60}:{int(eta) % 60:02d}",
+        )
+
+
+def _print_report(report: Any, collection: str) -> None:
+    table = Table("added", "updated", "unchanged", "deleted", "failed", "chunks embedded")
+    table.add_row(
+        *(str(n) for n in (report.added, report.updated, report.unchanged, report.deleted)),
+        str(len(report.failed)),
+        str(report.chunks_embedded),
+        style="red" if report.failed else None,
+    )
+    console.print(f"Collection [bold]{collection}[/] (files):", highlight=False)
+    console.print(table)
+    for failed in report.failed:
+        err_console.print(f"[red]Failed[/] {failed.source}: {failed.error}", highlight=False)
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to index.")],
+    collection: CollectionOption = "default",
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Glob files must match (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Glob of files/folders to skip.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Drop the collection and index from scratch.")
+    ] = False,
+    chunk_tokens: Annotated[
+        int | None, typer.Option(min=16, help="Chunk size in embedding tokens (new collections).")
+    ] = None,
+    overlap_tokens: Annotated[
+        int | None, typer.Option(min=0, help="Overlap between chunks in tokens.")
+    ] = None,
+    max_file_size: Annotated[
+        float | None, typer.Option(min=0, help="Skip files larger than this many MB.")
+    ] = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Index files into a collection: only new and changed chunks are embedded.
+
+    Exit status: 0 when every file was indexed, 1 when some failed (the rest is indexed),
+    2 when the run could not start (bad name or path, locked or mismatched collection).
+    """
+    from pydantic import ValidationError
+
+    from gpt4all_rag.localdocs import LocalDocs
+    from gpt4all_rag.localdocs.splitting import SplitSettings
+
+    try:
+        split = None
+        if chunk_tokens is not None or overlap_tokens is not None:
+            fields = {"chunk_tokens": chunk_tokens, "overlap_tokens": overlap_tokens}
+            split = SplitSettings(**{k: v for k, v in fields.items() if v is not None})
+        docs = LocalDocs(
+            collection,
+            chroma_url=chroma_url,
+            split_settings=split,
+            max_file_size=None if max_file_size is None else int(max_file_size * 1e6),
+        )
+        options: dict[str, Any] = {
+            "include": include or (),
+            "exclude": exclude or (),
+            "rebuild": rebuild,
+        }
+        if as_json:
+            report = docs.index(paths, **options)
+        else:
+            bar = _ProgressBar()
+            with bar.progress:
+                report = docs.index(paths, progress=bar, **options)
+    except (GPT4AllRagError, ValidationError) as error:
+        raise fail(error, 2) from error
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_report(report, collection)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+collections_app = typer.Typer(
+    help="List collections, or remove one.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(collections_app, name="collections")
+
+
+@collections_app.callback()
+def collections(
+    ctx: typer.Context, chroma_url: ChromaUrlOption = None, as_json: JsonFlag = False
+) -> None:
+    """List collections: files, chunks, embedding model, size on disk."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gpt4all_rag.localdocs import LocalDocs
+
+    try:
+        infos = LocalDocs.list_collections(chroma_url=chroma_url)
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    if as_json:
+        print_json([info.model_dump(mode="json") for info in infos])
+        return
+    if not infos:
+        console.print("No collections yet. Create one with: gpt4all-rag index PATH -c NAME")
+        return
+    table = Table("name", "files", "chunks", "embedding model", "chunking", "size", "location")
+    for info in infos:
+        files = f"{info.files}" + (f" ({info.failed_files} failed)" if info.failed_files else "")
+        name = info.name + (" (interrupted)" if info.interrupted else "")
+        chunking = f"{info.chunk_tokens}/{info.overlap_tokens}" if info.chunk_tokens else "-"
+        table.add_row(
+            name,
+            files,
+            str(info.chunks),
+            info.embedding_model,
+            chunking,
+            _human_size(info.size_bytes),
+            info.location,
+        )
+    console.print(table)
+
+
+@collections_app.command("remove")
+def collections_remove(
+    name: Annotated[str, typer.Argument(help="Collection to delete.")],
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Delete a collection's vectors, ledger and keyword index (your files are not touched)."""
+    from gpt4all_rag.localdocs import LocalDocs
+
+    try:
+        LocalDocs(name, chroma_url=chroma_url).remove()
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    if as_json:
+        print_json({"removed": name})
+    else:
+        console.print(f"Removed collection [bold]{name}[/].", highlight=False)

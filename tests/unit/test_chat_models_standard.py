@@ -1,0 +1,27 @@
+"""LangChain's standard unit tests for ChatGPT4All."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_tests.unit_tests import ChatModelUnitTests
+
+from gpt4all_rag import ChatGPT4All
+
+
+class TestChatGPT4AllStandard(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[ChatGPT4All]:
+        return ChatGPT4All
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"temperature": 0}
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
