@@ -307,3 +307,81 @@ def collections_remove(
         print_json({"removed": name})
     else:
         console.print(f"Removed collection [bold]{name}[/].", highlight=False)
+
+
+# --- serve: the OpenAI-compatible server and the web page ---------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; anything but loopback needs --api-key.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 4891,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GPT4ALL_RAG_API_KEY",
+            help="Bearer key every /v1 request must carry (at least 8 characters).",
+        ),
+    ] = None,
+    allowed_origin: Annotated[
+        list[str] | None,
+        typer.Option(help="Web origin allowed to call the API (CORS), e.g. http://localhost:3000."),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra name accepted in the Host header (e.g. my-pc.lan)."),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=1024, help="Largest request body in bytes.")
+    ] = 1_048_576,
+    max_tokens_limit: Annotated[
+        int, typer.Option(min=1, help="Largest max_tokens a request may ask for.")
+    ] = 2048,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the OpenAI-compatible API (/v1) and the web chat page (/) on this machine."""
+    from pydantic import ValidationError
+
+    from gpt4all_rag.server.settings import is_loopback
+
+    if not is_loopback(host) and not api_key:
+        err_console.print(
+            f"[bold red]Error:[/] Refusing to listen on {host} without an API key: anyone on "
+            "the network could use your models and read your collections. Pass --api-key KEY "
+            "(or set GPT4ALL_RAG_API_KEY), or listen on 127.0.0.1.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
+    try:
+        import uvicorn
+
+        from gpt4all_rag.server import ServerSettings, create_app
+
+        settings = ServerSettings(
+            host=host,
+            port=port,
+            api_key=api_key,  # type: ignore[arg-type]  # pydantic turns str into SecretStr
+            allowed_origins=allowed_origin or [],
+            allowed_hosts=allowed_host or [],
+            max_body_bytes=max_body_bytes,
+            max_tokens_limit=max_tokens_limit,
+        )
+        application = create_app(settings)
+    except (GPT4AllRagError, ValidationError) as error:
+        raise fail(error, 2) from error
+    shown = f"[{host}]" if ":" in host else host
+    console.print(
+        f"Serving on [bold]http://{shown}:{port}[/]: web page at /, OpenAI API at /v1"
+        + (" (API key required)" if api_key else ""),
+        highlight=False,
+    )
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=log_level,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )

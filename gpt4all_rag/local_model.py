@@ -38,7 +38,8 @@ class LocalModelFields(BaseModel):
     seed: int | None = None
     """Random seed for reproducible sampling."""
     stop: list[str] | None = None
-    """Stop sequences: generation ends before any of them (they are never returned)."""
+    """Stop sequences: generation ends before any of them (they are never returned); added to
+    the prompt format's own unless a call passes ``stop``, which replaces both."""
 
     _spec: ModelSpec = PrivateAttr()
 
@@ -65,9 +66,14 @@ class LocalModelFields(BaseModel):
     def sampling_params(
         self, stop: list[str] | None, extra_stop: tuple[str, ...] = (), **overrides: Any
     ) -> SamplingParams:
-        """Sampling for one call: the fields, overridden by call keyword arguments."""
+        """Sampling for one call: the fields, overridden by call keyword arguments.
+
+        ``stop`` given for a call replaces the default stop sequences: the ``stop`` field and the
+        prompt format's own (the completion format's blank line), so ``stop=[]`` lets a base
+        model write past a paragraph.
+        """
         values = {key: overrides.get(key, getattr(self, key)) for key in _SAMPLING_KEYS}
-        stops = [*(stop if stop is not None else (self.stop or [])), *extra_stop]
+        stops = list(stop) if stop is not None else [*(self.stop or []), *extra_stop]
         return SamplingParams(stop=tuple(stops), grammar=overrides.get("grammar"), **values)
 
     def ls_params(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -33,8 +34,12 @@ from gpt4all_rag.localdocs.where import Where
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
+    from gpt4all_rag.localdocs.retriever import HybridRetriever
     from gpt4all_rag.localdocs.splitting import SplitSettings
+    from gpt4all_rag.rag import Answer
 
 _META_MODEL = "embedding_model"
 _META_SPLIT = "split_settings"
@@ -70,6 +75,13 @@ class LocalDocs:
             hits = docs.vector_search("how do I fit a linear model?", k=8)
             keyword = docs.keyword_index.search("lm formula", k=8)  # [(chunk_id, bm25)]
             chunks = docs.get_documents([chunk_id for chunk_id, _ in keyword])
+
+    Ask (hybrid retrieval, then an answer with numbered, checked sources):
+        .. code-block:: python
+
+            answer = docs.ask("How do I fit a linear model?")
+            print(answer.answer, [(s.source, s.page, s.cited) for s in answer.sources])
+            retriever = docs.as_retriever(k=6, file_types=["pdf"])  # a LangChain retriever
 
     Args:
         collection: Collection name (3-63 characters of ``a-zA-Z0-9._-``).
@@ -159,6 +171,94 @@ class LocalDocs:
         if recorded is not None and recorded != self.embeddings.model_id:
             raise _mismatch(self.name, recorded, self.embeddings.model_id, "embedding model")
         return store.query(self.embeddings.embed_query(query), k, where)
+
+    def embed_query(self, query: str) -> list[float]:
+        """The query's vector, from the collection's own embedding model.
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+            CollectionMismatchError: When ``embeddings`` is not the collection's model.
+        """
+        self.check_embeddings()
+        return self.embeddings.embed_query(query)
+
+    def check_embeddings(self) -> None:
+        """Check that the collection exists and was indexed with this embedding model.
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+            CollectionMismatchError: When ``embeddings`` is not the collection's model.
+        """
+        if not self.exists:
+            raise CollectionNotFoundError(self.name, self.layout.collection_names())
+        recorded = self.recorded_settings()[0]
+        if (
+            recorded is not None
+            and not _same_model_cheap(self.embeddings, recorded)
+            and recorded != self.embeddings.model_id
+        ):
+            model = recorded.rpartition(":")[0] or recorded
+            raise CollectionMismatchError(
+                f"Collection {self.name!r} was indexed with embedding model {recorded}, but this "
+                f"session uses {self.embeddings.model_id}; questions must be embedded with the "
+                f"collection's own model. Run with --embedding-model {model} (or set "
+                f"GPT4ALL_RAG_EMBEDDING_MODEL={model}), or re-index the collection with --rebuild."
+            )
+
+    def sources(self) -> list[str]:
+        """Every indexed file (absolute path), sorted; read without writing to the ledger."""
+        if not self.exists:
+            return []
+        db = sqlite3.connect(self.ledger_path, timeout=30)
+        try:
+            db.execute("PRAGMA query_only = ON")
+            rows = db.execute("SELECT DISTINCT source FROM chunks ORDER BY source").fetchall()
+        except sqlite3.OperationalError:  # created but never initialized
+            return []
+        finally:
+            db.close()
+        return [row[0] for row in rows]
+
+    def as_retriever(self, **kwargs: Any) -> HybridRetriever:
+        """A LangChain retriever over this collection: dense and keyword search, fused.
+
+        Args:
+            kwargs: :class:`~gpt4all_rag.localdocs.retriever.HybridRetriever` fields
+                (``k``, ``mode``, ``use_mmr``, ``source_glob``, ``file_types``, ...).
+        """
+        from gpt4all_rag.localdocs.retriever import HybridRetriever
+
+        return HybridRetriever(collections=[self], **kwargs)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        chat_history: Sequence[BaseMessage] = (),
+        llm: BaseChatModel | None = None,
+        k: int = 4,
+    ) -> Answer:
+        """Answer a question from this collection, with numbered, checked sources.
+
+        Args:
+            question: The question; a follow-up is made standalone using ``chat_history``.
+            chat_history: Earlier messages of the conversation, oldest first.
+            llm: Any LangChain chat model; the bundled default (``ChatGPT4All``) when None.
+            k: How many chunks to retrieve at most.
+
+        Returns:
+            The answer and its sources (path, page, snippet, score, cited).
+
+        Raises:
+            CollectionNotFoundError: When the collection was never indexed.
+            CollectionMismatchError: When the collection was built with another embedding model.
+            ContextOverflowError: When the question alone does not fit the model's context.
+        """
+        from gpt4all_rag.rag import AnswerChain
+
+        self.check_embeddings()
+        chain = AnswerChain(self.as_retriever(k=k), llm)
+        return chain.invoke(question, chat_history=chat_history)
 
     def get_documents(self, ids: Sequence[str]) -> list[Document]:
         """Chunks by id, from the ledger, in the given order; ``Document.id`` is the chunk id."""

@@ -7,7 +7,7 @@ import re
 from itertools import pairwise
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 from pydantic import ValidationError
@@ -85,7 +85,7 @@ def split_settings(draw: st.DrawFn, most: int) -> SplitSettings:
     return SplitSettings(chunk_tokens=chunk, overlap_tokens=draw(st.integers(0, chunk // 2)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(text=TEXTS, chosen=split_settings(60), fast=st.booleans())
 def test_chunks_fit_cover_and_point_into_the_text(
     text: str, chosen: SplitSettings, fast: bool
@@ -96,9 +96,7 @@ def test_chunks_fit_cover_and_point_into_the_text(
     assert split_text(text, counter, chosen) == chunks  # deterministic
 
 
-@settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=80, deadline=None)
 @given(text=TEXTS, chosen=split_settings(120))
 def test_real_tokenizer_chunks_fit_the_model(
     minilm: GPT4AllEmbeddings, text: str, chosen: SplitSettings

@@ -1,0 +1,149 @@
+"""The lexical side of the relevance floor: how much of a query's content a chunk contains.
+
+A question the files cannot answer still gets nearest neighbours and BM25 hits: both rank, they
+do not judge. The retriever therefore keeps a chunk only when there is evidence it is about the
+question: a high enough embedding similarity, or enough of the question's content words (or, in
+Chinese and Japanese, character pairs) present in the chunk. This module measures the latter.
+
+Words are compared after a light suffix stripping (``times``/``time``, ``fitted``/``fit``), so the
+measure needs no language model and no database; question words and function words ("what",
+"how", "the"; "什么", "如何", "的") are not content.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = (
+    "\u3040-\u30ff"  # hiragana, katakana
+    "\u31f0-\u31ff"  # katakana extensions
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uf900-\ufaff"  # compatibility ideographs
+    "\U00020000-\U0002fa1f"  # extensions B and later
+)
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORD = re.compile(rf"[^\W{_CJK}]+")
+
+_STOPWORD_TEXT = """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing done down during each either else
+    etc ever every few for from further get gets got had has have having he her here hers him
+    his how however i if in into is it its itself just let like may me might more most much must
+    my no nor not now of off on once one only or other our ours out over own please same shall
+    she should so some such tell than that the their theirs them then there these they this
+    those through to too under until up upon us use used using very via want was we were what
+    whatever when where whether which while who whom whose why will with within without would
+    yes you your yours
+    t s d ll m re ve don doesn didn isn aren wasn weren hasn haven hadn couldn shouldn wouldn
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""English function words and question words: not content."""
+
+CJK_STOP_PHRASES = (
+    "为什么",
+    "怎么样",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "哪里",
+    "哪个",
+    "哪些",
+    "是否",
+    "能否",
+    "可以",
+    "请问",
+    "告诉",
+    "一下",
+    "我们",
+    "你们",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "是",
+    "在",
+    "和",
+    "与",
+    "或",
+    "有",
+    "我",
+    "你",
+    "请",
+)
+"""Chinese question words and particles, removed before taking character pairs."""
+
+
+def _normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def stem(word: str) -> str:
+    """A light English suffix stripping: ``times``, ``time`` -> ``tim``; ``fitted`` -> ``fit``."""
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                break
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]
+    return word
+
+
+def is_mostly_cjk(text: str, share: float = 0.3) -> bool:
+    """Whether CJK characters make up at least ``share`` of the text's letters."""
+    letters = [c for c in text if c.isalnum()]
+    if not letters:
+        return False
+    return sum(1 for c in letters if _CJK_CHAR.match(c)) / len(letters) >= share
+
+
+def content_terms(query: str) -> list[str]:
+    """The query's content: stemmed words that are not stopwords, and CJK character pairs.
+
+    Chinese question words and particles are cut out first; a CJK run of one character is kept
+    only when the query has nothing else.
+
+    Returns:
+        Distinct terms in query order.
+    """
+    text = _normalize(query)
+    for phrase in CJK_STOP_PHRASES:
+        text = text.replace(phrase, " ")
+    terms: list[str] = []
+    singles: list[str] = []
+    for match in re.finditer(f"{_CJK_RUN.pattern}|{_WORD.pattern}", text):
+        token = match.group()
+        if _CJK_RUN.fullmatch(token):
+            if len(token) == 1:
+                singles.append(token)
+            terms.extend(token[i : i + 2] for i in range(len(token) - 1))
+        elif _is_content(token):
+            terms.append(stem(token))
+    return list(dict.fromkeys(terms or singles))
+
+
+def _is_content(word: str) -> bool:
+    """Not a stopword, and not a lone digit."""
+    return word not in STOPWORDS and not (word.isdigit() and len(word) == 1)
+
+
+def coverage(terms: list[str], text: str) -> float:
+    """The share of ``terms`` (from :func:`content_terms`) found in ``text``, from 0.0 to 1.0."""
+    if not terms:
+        return 0.0
+    normalized = _normalize(text)
+    words = {stem(word) for word in _WORD.findall(normalized)}
+    found = sum(
+        1 for term in terms if (term in normalized if _CJK_CHAR.match(term) else term in words)
+    )
+    return found / len(terms)

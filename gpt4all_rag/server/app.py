@@ -1,0 +1,69 @@
+"""The FastAPI app: OpenAI-compatible API, LocalDocs extension, and the web chat page."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
+
+from gpt4all_rag import __version__
+from gpt4all_rag.config import Settings
+from gpt4all_rag.server.catalog import ModelCatalog
+from gpt4all_rag.server.errors import install_error_handlers
+from gpt4all_rag.server.queueing import ModelQueue
+from gpt4all_rag.server.routes import catalog, chat, completions, embeddings, page
+from gpt4all_rag.server.security import (
+    ApiKeyMiddleware,
+    BodyLimitMiddleware,
+    HostCheckMiddleware,
+    OriginCheckMiddleware,
+)
+from gpt4all_rag.server.settings import ServerSettings
+from gpt4all_rag.server.state import ServerState
+
+
+def create_app(settings: ServerSettings | None = None, library: Settings | None = None) -> FastAPI:
+    """Build the server app.
+
+    Args:
+        settings: How the server listens and what it accepts; safe defaults when None.
+        library: Data home and default models; the process-wide settings when None.
+
+    Returns:
+        An ASGI app for uvicorn (or any ASGI server).
+    """
+    settings = settings or ServerSettings()
+    app = FastAPI(
+        title="gpt4all-rag",
+        version=__version__,
+        summary="OpenAI-compatible local server with LocalDocs",
+        docs_url=None,  # the Swagger and ReDoc pages load scripts from the internet
+        redoc_url=None,
+    )
+    app.state.gpt4all_rag = ServerState(
+        settings=settings,
+        catalog=ModelCatalog(library),
+        queue=ModelQueue(settings.max_waiting, settings.queue_timeout),
+    )
+    install_error_handlers(app)
+    for router in (chat.router, completions.router, embeddings.router, catalog.router, page.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
+    _add_guards(app, settings)
+    return app
+
+
+def _add_guards(app: FastAPI, settings: ServerSettings) -> None:
+    """Middleware, innermost first (each one added wraps the ones before it)."""
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(ApiKeyMiddleware, key=settings.key())
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["*"],  # any request header, but only ever for the listed origins
+        allow_credentials=False,
+        max_age=600,
+    )
+    app.add_middleware(OriginCheckMiddleware, allowed=frozenset(settings.allowed_origins))
+    app.add_middleware(HostCheckMiddleware, allowed=settings.host_allowlist())

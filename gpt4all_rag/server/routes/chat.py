@@ -1,0 +1,260 @@
+"""``POST /v1/chat/completions``: plain chat, and LocalDocs answers when ``collections`` is given."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from gpt4all_rag.chat_models import ChatGPT4All
+from gpt4all_rag.server.localdocs import answer_items, check_collections, source_dicts
+from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
+from gpt4all_rag.server.schemas import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionRequest,
+    FunctionCall,
+    SourceOut,
+    ToolCall,
+    Usage,
+)
+from gpt4all_rag.server.state import ServerState, completion_id, state_of
+from gpt4all_rag.server.streaming import (
+    EventStream,
+    close,
+    closing,
+    error_events,
+    first_item,
+    sse,
+    unless_disconnected,
+)
+
+router = APIRouter()
+
+
+class ChunkWriter:
+    """Builds the ``chat.completion.chunk`` events of one streamed reply."""
+
+    def __init__(self, model: str) -> None:
+        self.base = {
+            "id": completion_id("chatcmpl"),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "system_fingerprint": None,
+        }
+
+    def choice(
+        self, delta: dict[str, Any], finish_reason: str | None = None, **extra: Any
+    ) -> bytes:
+        """A chunk with one choice."""
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return sse({**self.base, "choices": [choice], **extra})
+
+    def usage(self, usage: dict[str, int], **extra: Any) -> bytes:
+        """The usage chunk sent last when ``stream_options.include_usage`` is set."""
+        return sse({**self.base, "choices": [], "usage": usage, **extra})
+
+
+def _usage(message: AIMessageChunk | None) -> dict[str, int] | None:
+    meta = message.usage_metadata if message is not None else None
+    if not meta:
+        return None
+    return {
+        "prompt_tokens": meta["input_tokens"],
+        "completion_tokens": meta["output_tokens"],
+        "total_tokens": meta["total_tokens"],
+    }
+
+
+def _sampling(body: ChatCompletionRequest, max_tokens: int) -> dict[str, Any]:
+    options: dict[str, Any] = {"max_tokens": max_tokens}
+    for name in ("temperature", "top_p", "seed", "response_format"):
+        value = getattr(body, name)
+        if value is not None:
+            options[name] = value
+    if body.tools:
+        options["tools"] = body.tools
+        options["tool_choice"] = body.tool_choice
+        options["parallel_tool_calls"] = bool(body.parallel_tool_calls)
+    return options
+
+
+async def _model_chunks(
+    state: ServerState,
+    llm: ChatGPT4All,
+    messages: Sequence[BaseMessage],
+    stop: list[str] | None,
+    options: dict[str, Any],
+) -> AsyncIterator[AIMessageChunk]:
+    run = llm.astream(list(messages), stop=stop, **options)  # starts on the first read
+    async with state.queue.turn(str(llm.spec.path)), closing(run) as chunks:
+        async for chunk in chunks:
+            assert isinstance(chunk, AIMessageChunk)
+            yield chunk
+
+
+@router.post("/v1/chat/completions", response_model=ChatCompletion)
+async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
+    """Chat with a model; with ``collections``, answer from those collections with sources."""
+    state = state_of(request)
+    spec = await run_in_threadpool(state.catalog.spec, body.model)
+    llm = state.catalog.chat_model(spec)
+    max_tokens = state.max_tokens(body.wanted_tokens())
+    if body.collections:
+        return await _localdocs(request, state, body, llm, max_tokens)
+    chunks = _model_chunks(
+        state, llm, to_langchain(body.messages), body.stop_list(), _sampling(body, max_tokens)
+    )
+    try:
+        first = await first_item(request, chunks)
+    except BaseException:
+        await close(chunks)
+        raise
+    if body.stream:
+        return EventStream(_chat_events(ChunkWriter(spec.name), first, chunks, body))
+    return JSONResponse(await unless_disconnected(request, _whole_reply(spec.name, first, chunks)))
+
+
+async def _whole_reply(
+    model: str, first: AIMessageChunk | None, chunks: AsyncIterator[AIMessageChunk]
+) -> dict[str, Any]:
+    merged = first or AIMessageChunk(content="")
+    async with closing(chunks):
+        async for chunk in chunks:
+            merged = merged + chunk
+    calls = [
+        ToolCall(
+            id=call["id"] or "",
+            function=FunctionCall(name=call["name"], arguments=json.dumps(call["args"])),
+        )
+        for call in merged.tool_calls
+    ]
+    reply = ChatCompletion(
+        id=completion_id("chatcmpl"),
+        created=int(time.time()),
+        model=model,
+        choices=[
+            ChatChoice(
+                message=AssistantMessage(content=merged.text, tool_calls=calls or None),
+                finish_reason=merged.response_metadata.get("finish_reason", "stop"),
+            )
+        ],
+        usage=Usage(**usage) if (usage := _usage(merged)) else None,
+    )
+    return reply.model_dump(mode="json", exclude_none=True)
+
+
+async def _chat_events(
+    writer: ChunkWriter,
+    first: AIMessageChunk | None,
+    chunks: AsyncIterator[AIMessageChunk],
+    body: ChatCompletionRequest,
+) -> AsyncIterator[bytes]:
+    yield writer.choice({"role": "assistant", "content": ""})
+    finish, usage = "stop", None
+    try:
+        async with closing(chunks):
+            chunk = first
+            while chunk is not None:
+                if chunk.tool_call_chunks:
+                    yield writer.choice({"tool_calls": tool_call_deltas(chunk)})
+                elif chunk.text:
+                    yield writer.choice({"content": chunk.text})
+                finish = chunk.response_metadata.get("finish_reason", finish)
+                usage = _usage(chunk) or usage
+                chunk = await anext(chunks, None)
+    except Exception as error:
+        async for event in error_events(error):
+            yield event
+        return
+    yield writer.choice({}, finish)
+    if body.include_usage() and usage is not None:
+        yield writer.usage(usage)
+    yield sse("[DONE]")
+
+
+# --- LocalDocs ---------------------------------------------------------------------------------
+
+
+async def _localdocs(
+    request: Request,
+    state: ServerState,
+    body: ChatCompletionRequest,
+    llm: ChatGPT4All,
+    max_tokens: int,
+) -> Response:
+    names = body.collections or []
+    question, history = split_question(body.messages)
+    await run_in_threadpool(check_collections, state.catalog.settings, names)
+    options = {
+        key: value
+        for key, value in _sampling(body, max_tokens).items()
+        if key in ("max_tokens", "temperature", "top_p", "seed")
+    }
+    model = llm.model_copy(update=options)
+    items = answer_items(state, model, names, question, history)
+    try:
+        first = await first_item(request, items)
+    except BaseException:
+        await close(items)
+        raise
+    if body.stream:
+        return EventStream(_answer_events(ChunkWriter(llm.spec.name), first, items))
+    return JSONResponse(
+        await unless_disconnected(request, _whole_answer(llm.spec.name, first, items))
+    )
+
+
+async def _whole_answer(model: str, first: Any, items: AsyncIterator[Any]) -> dict[str, Any]:
+    pieces: list[str] = []
+    sources: list[dict[str, Any]] = []
+    async with closing(items):
+        item = first
+        while item is not None:
+            if isinstance(item, str):
+                pieces.append(item)
+            else:
+                sources = source_dicts(item)
+                pieces = [item.answer]
+            item = await anext(items, None)
+    reply = ChatCompletion(
+        id=completion_id("chatcmpl"),
+        created=int(time.time()),
+        model=model,
+        choices=[
+            ChatChoice(message=AssistantMessage(content="".join(pieces)), finish_reason="stop")
+        ],
+        sources=[SourceOut(**source) for source in sources],
+    )
+    return reply.model_dump(mode="json", exclude_none=True)
+
+
+async def _answer_events(
+    writer: ChunkWriter, first: Any, items: AsyncIterator[Any]
+) -> AsyncIterator[bytes]:
+    yield writer.choice({"role": "assistant", "content": ""})
+    sources: list[dict[str, Any]] = []
+    try:
+        async with closing(items):
+            item = first
+            while item is not None:
+                if isinstance(item, str):
+                    if item:
+                        yield writer.choice({"content": item})
+                else:
+                    sources = source_dicts(item)
+                item = await anext(items, None)
+    except Exception as error:
+        async for event in error_events(error):
+            yield event
+        return
+    yield writer.choice({}, "stop", sources=sources)
+    yield sse("[DONE]")

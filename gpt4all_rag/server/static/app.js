@@ -1,0 +1,415 @@
+// The gpt4all-rag chat page: plain JavaScript, no build step, nothing from the internet.
+// It speaks the server's OpenAI-compatible API: /v1/models, /v1/collections and streamed
+// /v1/chat/completions with the LocalDocs "collections" field; sources arrive in the last chunk.
+"use strict";
+
+const STORE = {
+  key: "gpt4all-rag.api-key",
+  model: "gpt4all-rag.model",
+  collections: "gpt4all-rag.collections",
+  chat: "gpt4all-rag.conversation",
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  model: $("model"),
+  collections: $("collections"),
+  collectionsEmpty: $("collections-empty"),
+  messages: $("messages"),
+  welcome: $("welcome"),
+  composer: $("composer"),
+  question: $("question"),
+  send: $("send"),
+  stop: $("stop"),
+  status: $("status"),
+  newChat: $("new-chat"),
+  keyButton: $("key-button"),
+  keyDialog: $("key-dialog"),
+  keyForm: $("key-form"),
+  keyInput: $("key-input"),
+};
+
+// Each turn: {role: "user" | "assistant", content: string, sources?: [...], error?: string}
+let conversation = loadJSON(STORE.chat, []);
+let running = null; // the AbortController of the reply being streamed
+
+function loadJSON(name, fallback) {
+  try {
+    const value = JSON.parse(localStorage.getItem(name));
+    return value ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function saveConversation() {
+  localStorage.setItem(STORE.chat, JSON.stringify(conversation));
+}
+
+function setStatus(text) {
+  ui.status.textContent = text;
+}
+
+// --- talking to the server ---------------------------------------------------------------------
+
+class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function headers() {
+  const result = { "Content-Type": "application/json" };
+  const key = localStorage.getItem(STORE.key);
+  if (key) result.Authorization = `Bearer ${key}`;
+  return result;
+}
+
+async function failure(response) {
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = await response.json();
+    if (body.error && body.error.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  return new ApiError(response.status, message);
+}
+
+async function getJSON(path) {
+  const response = await fetch(path, { headers: headers() });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+// Yields the parsed JSON of each server-sent event until [DONE].
+async function* events(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n");
+      if (!data) continue;
+      if (data === "[DONE]") return;
+      yield JSON.parse(data);
+    }
+  }
+}
+
+// --- models, collections, API key --------------------------------------------------------------
+
+async function withKey(load) {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      ui.keyButton.hidden = false;
+      askForKey(error.message);
+      return null;
+    }
+    throw error;
+  }
+}
+
+function askForKey(reason) {
+  setStatus(reason);
+  ui.keyInput.value = "";
+  if (!ui.keyDialog.open) ui.keyDialog.showModal();
+  ui.keyInput.focus();
+}
+
+async function loadModels() {
+  const list = await getJSON("/v1/models");
+  const chat = list.data.filter((model) => !model.type || model.type === "chat");
+  const wanted = localStorage.getItem(STORE.model);
+  ui.model.replaceChildren(
+    ...chat.map((model) => {
+      const option = new Option(model.id, model.id);
+      option.selected = model.id === wanted;
+      return option;
+    }),
+  );
+}
+
+async function loadCollections() {
+  const list = await getJSON("/v1/collections");
+  const ticked = new Set(loadJSON(STORE.collections, []));
+  ui.collections.replaceChildren(
+    ...list.data.map((collection) => {
+      const item = document.createElement("li");
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = collection.id;
+      box.checked = ticked.has(collection.id);
+      box.addEventListener("change", rememberCollections);
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = collection.id;
+      const counts = document.createElement("span");
+      counts.className = "counts";
+      counts.textContent = `${collection.files} files · ${collection.chunks} chunks`;
+      label.append(box, name, counts);
+      item.append(label);
+      return item;
+    }),
+  );
+  ui.collectionsEmpty.hidden = list.data.length > 0;
+}
+
+function chosenCollections() {
+  return [...ui.collections.querySelectorAll("input:checked")].map((box) => box.value);
+}
+
+function rememberCollections() {
+  localStorage.setItem(STORE.collections, JSON.stringify(chosenCollections()));
+}
+
+async function loadAll() {
+  const loaded = await withKey(async () => {
+    await loadModels();
+    await loadCollections();
+    return true;
+  });
+  if (loaded) setStatus("");
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+function baseName(path) {
+  return path.split(/[\\/]/).pop() || path;
+}
+
+function sourceLabel(source) {
+  return source.page ? `${baseName(source.source)}:${source.page}` : baseName(source.source);
+}
+
+function renderSources(sources) {
+  const box = document.createElement("div");
+  box.className = "sources";
+  const title = document.createElement("h3");
+  title.textContent = `Sources (${sources.length})`;
+  box.append(title);
+  sources.forEach((source, index) => {
+    const entry = document.createElement("details");
+    entry.className = "source" + (source.cited ? " cited" : "");
+    entry.dataset.ref = String(index + 1);
+    const summary = document.createElement("summary");
+    const ref = document.createElement("span");
+    ref.className = "ref";
+    ref.textContent = `[${index + 1}]`;
+    const where = document.createElement("span");
+    where.className = "where";
+    where.textContent = sourceLabel(source);
+    where.title = source.source + (source.page ? ` (page ${source.page})` : "");
+    const score = document.createElement("span");
+    score.className = "score";
+    score.textContent = `score ${Number(source.score).toFixed(2)}`;
+    summary.append(ref, where, score);
+    if (source.cited) {
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "cited";
+      summary.append(badge);
+    }
+    const snippet = document.createElement("blockquote");
+    snippet.className = "snippet";
+    snippet.textContent = source.snippet;
+    const path = document.createElement("p");
+    path.className = "path";
+    path.textContent = source.source + (source.page ? ` · page ${source.page}` : "");
+    entry.append(summary, snippet, path);
+    box.append(entry);
+  });
+  return box;
+}
+
+// Answer text with its [n] citations turned into buttons that open source n.
+function fillAnswer(element, text, sources) {
+  element.replaceChildren();
+  const parts = text.split(/(\[\d+\])/);
+  for (const part of parts) {
+    const match = /^\[(\d+)\]$/.exec(part);
+    const number = match ? Number(match[1]) : 0;
+    if (match && sources && number >= 1 && number <= sources.length) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "cite";
+      button.textContent = part;
+      button.title = sourceLabel(sources[number - 1]);
+      button.addEventListener("click", () => openSource(element.closest(".turn"), number));
+      element.append(button);
+    } else {
+      element.append(document.createTextNode(part));
+    }
+  }
+}
+
+function openSource(turn, number) {
+  const entry = turn && turn.querySelector(`.source[data-ref="${number}"]`);
+  if (!entry) return;
+  entry.open = true;
+  entry.scrollIntoView({ block: "nearest", behavior: "smooth" });
+}
+
+function renderTurn(turn) {
+  ui.welcome.hidden = true;
+  const element = document.createElement("article");
+  element.className = `turn ${turn.role}`;
+  const who = document.createElement("div");
+  who.className = "who";
+  who.textContent = turn.role === "user" ? "You" : "Assistant";
+  const text = document.createElement("div");
+  text.className = "text";
+  element.append(who, text);
+  ui.messages.append(element);
+  updateTurn(element, turn);
+  return element;
+}
+
+function updateTurn(element, turn) {
+  const text = element.querySelector(".text");
+  fillAnswer(text, turn.content, turn.sources);
+  element.querySelector(".sources")?.remove();
+  element.querySelector(".error")?.remove();
+  if (turn.sources && turn.sources.length) element.append(renderSources(turn.sources));
+  if (turn.sources && !turn.sources.length && turn.role === "assistant" && turn.done) {
+    const none = document.createElement("p");
+    none.className = "sources none";
+    none.textContent = "No passage of the collections matched this question.";
+    element.append(none);
+  }
+  if (turn.error) {
+    const error = document.createElement("p");
+    error.className = "error";
+    error.textContent = turn.error;
+    element.append(error);
+  }
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+function renderConversation() {
+  ui.messages.querySelectorAll(".turn").forEach((element) => element.remove());
+  ui.welcome.hidden = conversation.length > 0;
+  conversation.forEach(renderTurn);
+}
+
+// --- asking ------------------------------------------------------------------------------------
+
+function setRunning(controller) {
+  running = controller;
+  ui.send.hidden = Boolean(controller);
+  ui.stop.hidden = !controller;
+  ui.question.disabled = Boolean(controller);
+}
+
+async function ask(question) {
+  const collections = chosenCollections();
+  const messages = conversation
+    .filter((turn) => !turn.error || turn.content)
+    .map((turn) => ({ role: turn.role, content: turn.content }));
+  messages.push({ role: "user", content: question });
+  const userTurn = { role: "user", content: question };
+  conversation.push(userTurn);
+  renderTurn(userTurn);
+  const reply = { role: "assistant", content: "", sources: collections.length ? [] : undefined };
+  conversation.push(reply);
+  const element = renderTurn(reply);
+  element.classList.add("streaming");
+  const controller = new AbortController();
+  setRunning(controller);
+  setStatus(collections.length ? `Searching ${collections.join(", ")}…` : "Thinking…");
+  const body = { model: ui.model.value, messages, stream: true };
+  if (collections.length) body.collections = collections;
+  try {
+    const response = await fetch("/v1/chat/completions", {
+      method: "POST",
+      headers: headers(),
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+    if (!response.ok) throw await failure(response);
+    setStatus("Answering…");
+    for await (const chunk of events(response)) {
+      if (chunk.error) throw new ApiError(500, chunk.error.message);
+      const choice = chunk.choices && chunk.choices[0];
+      if (choice && choice.delta && choice.delta.content) {
+        reply.content += choice.delta.content;
+        updateTurn(element, reply);
+      }
+      if (chunk.sources) reply.sources = chunk.sources;
+    }
+    reply.done = true;
+    setStatus("");
+  } catch (error) {
+    if (error.name === "AbortError") {
+      reply.error = "Stopped.";
+      setStatus("");
+    } else {
+      reply.error = error.message;
+      setStatus("");
+      if (error instanceof ApiError && error.status === 401) askForKey(error.message);
+    }
+  } finally {
+    element.classList.remove("streaming");
+    updateTurn(element, reply);
+    saveConversation();
+    setRunning(null);
+    ui.question.focus();
+  }
+}
+
+// --- events ------------------------------------------------------------------------------------
+
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const question = ui.question.value.trim();
+  if (!question || running) return;
+  ui.question.value = "";
+  ask(question);
+});
+
+ui.question.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    ui.composer.requestSubmit();
+  }
+});
+
+ui.stop.addEventListener("click", () => running && running.abort());
+
+ui.newChat.addEventListener("click", () => {
+  if (running) running.abort();
+  conversation = [];
+  saveConversation();
+  renderConversation();
+  ui.question.focus();
+});
+
+ui.model.addEventListener("change", () => localStorage.setItem(STORE.model, ui.model.value));
+
+ui.keyButton.addEventListener("click", () => askForKey("Enter the server's API key."));
+
+ui.keyForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (!key) return;
+  localStorage.setItem(STORE.key, key);
+  ui.keyDialog.close();
+  loadAll().catch((error) => setStatus(error.message));
+});
+
+renderConversation();
+loadAll().catch((error) => setStatus(`Cannot reach the server: ${error.message}`));

@@ -1,0 +1,44 @@
+"""GPT4All, the completion model, on the real bundled model."""
+
+from __future__ import annotations
+
+import pytest
+
+from gpt4all_rag import GPT4All
+
+pytestmark = pytest.mark.models
+
+PROMPT = "Question: What is the capital of France?\nAnswer:"
+
+
+@pytest.fixture(scope="module")
+def llm() -> GPT4All:
+    return GPT4All(temperature=0, max_tokens=16, stop=["\n"])
+
+
+def test_invoke_completes_the_prompt_as_it_is(llm: GPT4All) -> None:
+    assert "paris" in llm.invoke(PROMPT).lower()
+
+
+def test_generation_info_has_usage_and_finish_reason(llm: GPT4All) -> None:
+    result = llm.generate([PROMPT])
+    info = result.generations[0][0].generation_info or {}
+    assert info["finish_reason"] == "stop"
+    assert info["usage"]["prompt_tokens"] == llm.get_num_tokens(PROMPT) + 1  # + BOS
+    assert info["usage"]["completion_tokens"] >= 1
+
+
+def test_stream_yields_the_same_text_as_invoke(llm: GPT4All) -> None:
+    assert "".join(llm.stream(PROMPT)) == llm.invoke(PROMPT)
+
+
+async def test_async_matches_sync(llm: GPT4All) -> None:
+    assert await llm.ainvoke(PROMPT) == llm.invoke(PROMPT)
+    assert "".join([text async for text in llm.astream(PROMPT)]) == llm.invoke(PROMPT)
+
+
+def test_batch_answers_each_prompt(llm: GPT4All) -> None:
+    prompts = [PROMPT, "Question: Name a colour of the sky.\nAnswer:"]
+    answers = llm.batch(prompts)
+    assert "paris" in answers[0].lower()
+    assert "blue" in answers[1].lower()
