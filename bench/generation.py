@@ -44,6 +44,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=get_settings().threads())
     args = parser.parse_args()
 
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     from langchain_community.llms import LlamaCpp
     from llama_cpp import Llama
 
@@ -51,7 +54,15 @@ def main() -> None:
     path = str(ours.spec.path)
     common = {"n_ctx": 4096, "n_threads": args.threads, "n_batch": 512, "verbose": False}
     raw = Llama(model_path=path, n_threads_batch=args.threads, **common)
-    anchor = LlamaCpp(model_path=path, max_tokens=args.tokens, streaming=True, **common, **SAMPLING)
+    anchor_sampling = {key: value for key, value in SAMPLING.items() if key != "min_p"}
+    anchor = LlamaCpp(
+        model_path=path,
+        max_tokens=args.tokens,
+        streaming=True,
+        model_kwargs={"min_p": SAMPLING["min_p"]},
+        **common,
+        **anchor_sampling,
+    )
 
     def run_ours(prompt: str) -> tuple[float, float, int]:
         usage: dict[str, int] = {}
@@ -107,6 +118,7 @@ def measure(
         for name, run in contenders.items():
             first, total, tokens = run(prompt)
             results[name].append(tokens / total if tokens_per_second else first)
+            print(f"  {name}: {results[name][-1]:.3f}", flush=True)
     return results
 
 
@@ -119,8 +131,10 @@ def report(speeds: dict[str, list[float]], first_token: dict[str, list[float]], 
         print(f"{name:32} {median:12.1f} {median / raw:12.3f}")
     ours_ttft = statistics.median(first_token["ChatGPT4All.stream"])
     raw_ttft = statistics.median(first_token["llama_cpp create_completion"])
-    print(f"\ntime to first token, ~1,000-token prompt: ChatGPT4All {ours_ttft * 1000:.0f} ms, "
-          f"raw {raw_ttft * 1000:.0f} ms (ratio {ours_ttft / raw_ttft:.3f})")
+    print(
+        f"\ntime to first token, ~1,000-token prompt: ChatGPT4All {ours_ttft * 1000:.0f} ms, "
+        f"raw {raw_ttft * 1000:.0f} ms (ratio {ours_ttft / raw_ttft:.3f})"
+    )
 
 
 if __name__ == "__main__":

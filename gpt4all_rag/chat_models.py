@@ -39,7 +39,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.json import parse_partial_json
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr, model_validator
 
 from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.grammars import (
@@ -112,6 +112,8 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
     """How messages become a prompt: the GGUF's chat template, or a completion-style transcript
     for base models; "auto" picks the template when the file has one."""
 
+    _format: PromptFormat | None = PrivateAttr(default=None)
+
     @property
     def _llm_type(self) -> str:
         return "gpt4all-rag-chat"
@@ -123,18 +125,28 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         return LangSmithParams(**self.ls_params(stop, "chat", kwargs.get("model")))  # type: ignore[typeddict-item]
 
+    @model_validator(mode="after")
+    def _check_prompt_format(self) -> ChatGPT4All:
+        if self.prompt_format == "chat_template" and not self.spec.has_chat_template:
+            raise ValueError(
+                f"{self.spec.path} has no chat template; use prompt_format='completion' or 'auto'"
+            )
+        return self
+
     @property
     def format(self) -> PromptFormat:
-        """The prompt format in use for this model."""
-        wants_template = self.prompt_format == "chat_template" or (
-            self.prompt_format == "auto" and self.spec.has_chat_template
-        )
-        if wants_template and self.spec.chat_template:
-            llama = self.loaded.llama
-            bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "replace")
-            eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "replace")
-            return ChatTemplateFormat(self.spec.chat_template, bos_token=bos, eos_token=eos)
-        return CompletionFormat()
+        """The prompt format in use for this model (built once)."""
+        if self._format is None:
+            self._format = self._build_format()
+        return self._format
+
+    def _build_format(self) -> PromptFormat:
+        if self.prompt_format == "completion" or not self.spec.chat_template:
+            return CompletionFormat()
+        llama = self.loaded.llama
+        bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "replace")
+        eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "replace")
+        return ChatTemplateFormat(self.spec.chat_template, bos_token=bos, eos_token=eos)
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text`` in this model's tokenizer."""
