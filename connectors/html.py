@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bs4 import BeautifulSoup, CData, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.dammit import EncodingDetector
 from langchain_core.documents import Document
 
@@ -142,7 +143,10 @@ class HtmlConnector:
         data = path.read_bytes()
         declared = EncodingDetector.find_declared_encoding(data[:8192], is_html=True)
         markup = decode_bytes(data, str(path), declared=(declared,) if declared else ())
-        soup = BeautifulSoup(markup, "lxml")
+        with warnings.catch_warnings():
+            # XHTML pages are parsed as HTML on purpose: only their visible text is wanted.
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            soup = BeautifulSoup(markup, "lxml")
         text = html_to_text(soup)
         if not text:
             raise LoadError(path, "no visible text in this page, nothing to index")
