@@ -4,7 +4,7 @@ PYTHON ?= python3
 PY     := $(VENV)/bin/python
 CLI    := $(VENV)/bin/gpt4all-rag
 DEMO_HOME ?= $(CURDIR)/.demo-home
-QUESTION  ?= What does the R function lm() fit?
+QUESTION  ?= How can I remove duplicate times in a zoo object?
 
 .PHONY: setup demo test lint bench-generation
 

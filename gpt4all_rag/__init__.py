@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from gpt4all_rag.embeddings import GPT4AllEmbeddings
     from gpt4all_rag.llms import GPT4All
     from gpt4all_rag.localdocs.collection import LocalDocs
+    from gpt4all_rag.localdocs.retriever import HybridRetriever
+    from gpt4all_rag.rag import Answer, AnswerChain, Source
 
 __version__ = "0.1.0"
 
@@ -21,9 +23,23 @@ _EXPORTS = {
     "GPT4All": "gpt4all_rag.llms",
     "GPT4AllEmbeddings": "gpt4all_rag.embeddings",
     "LocalDocs": "gpt4all_rag.localdocs.collection",
+    "HybridRetriever": "gpt4all_rag.localdocs.retriever",
+    "Answer": "gpt4all_rag.rag",
+    "AnswerChain": "gpt4all_rag.rag",
+    "Source": "gpt4all_rag.rag",
 }
 
-__all__ = ["ChatGPT4All", "GPT4All", "GPT4AllEmbeddings", "LocalDocs", "__version__"]
+__all__ = [
+    "Answer",
+    "AnswerChain",
+    "ChatGPT4All",
+    "GPT4All",
+    "GPT4AllEmbeddings",
+    "HybridRetriever",
+    "LocalDocs",
+    "Source",
+    "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:

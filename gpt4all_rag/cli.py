@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -309,6 +309,213 @@ def collections_remove(
         console.print(f"Removed collection [bold]{name}[/].", highlight=False)
 
 
+# --- ask, search, chat: answers from a collection -----------------------------------------------
+
+KOption = Annotated[int, typer.Option("-k", min=1, help="Chunks to retrieve at most.")]
+ModelOption = Annotated[
+    str | None, typer.Option("--model", "-m", help="Chat model: name or GGUF path.")
+]
+QuestionArgument = Annotated[str, typer.Argument(help="Your question, in quotes.")]
+
+
+def _open_collection(collection: str, chroma_url: str | None) -> Any:
+    """The collection, checked: it exists and matches the session's embedding model."""
+    from gpt4all_rag.localdocs import LocalDocs
+
+    docs = LocalDocs(collection, chroma_url=chroma_url)
+    docs.check_embeddings()
+    return docs
+
+
+def _answer_chain(collection: str, k: int, model: str | None, chroma_url: str | None) -> Any:
+    from gpt4all_rag.rag import AnswerChain
+
+    docs = _open_collection(collection, chroma_url)
+    llm = None
+    if model is not None:
+        from gpt4all_rag.chat_models import ChatGPT4All
+
+        llm = ChatGPT4All(model=model, temperature=0)
+    return AnswerChain(docs.as_retriever(k=k), llm)
+
+
+def _shown_path(source: str) -> str:
+    """A source path relative to the working directory when it is under it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
+
+
+def _location(source: str, page: int | None) -> str:
+    return f"{_shown_path(source)}:{page}" if page is not None else _shown_path(source)
+
+
+def _print_sources(answer: Any) -> None:
+    from rich.markup import escape
+
+    if not answer.sources:
+        return
+    console.print("\nSources:", style="bold")
+    for number, source in enumerate(answer.sources, start=1):
+        mark = "[green]cited[/]" if source.cited else "[dim]not cited[/]"
+        console.print(
+            f"  [{number}] {escape(_location(source.source, source.page))}  {mark}",
+            highlight=False,
+            markup=True,
+        )
+
+
+def _stream_answer(items: Any) -> Any:
+    """Print streamed text as it comes; return the final Answer."""
+    from gpt4all_rag.rag import Answer
+
+    answer = None
+    for item in items:
+        if isinstance(item, Answer):
+            answer = item
+        else:
+            typer.echo(item, nl=False)
+    typer.echo()
+    return answer
+
+
+def _answer_json(answer: Any) -> dict[str, Any]:
+    return {
+        "answer": answer.answer,
+        "sources": [
+            {
+                "source": s.source,
+                "page": s.page,
+                "score": s.score,
+                "cited": s.cited,
+                "snippet": s.snippet,
+            }
+            for s in answer.sources
+        ],
+    }
+
+
+@app.command()
+def ask(
+    question: QuestionArgument,
+    collection: CollectionOption = "default",
+    k: KOption = 4,
+    model: ModelOption = None,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from a collection: streams the answer, then its sources as path:page.
+
+    Exit status: 0 on an answer (including "your files do not contain it"), 2 on an empty or
+    too long question, an unknown collection or one indexed with another embedding model.
+    """
+    from gpt4all_rag.errors import EmptyQuestionError
+
+    try:
+        if not question.strip():
+            raise EmptyQuestionError()
+        chain = _answer_chain(collection, k, model, chroma_url)
+        if as_json:
+            print_json(_answer_json(chain.invoke(question)))
+            return
+        answer = _stream_answer(chain.stream(question))
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    _print_sources(answer)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    collection: CollectionOption = "default",
+    k: KOption = 4,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Retrieval alone: the best chunks for a query (dense + keyword, fused), best first."""
+    from gpt4all_rag.errors import EmptyQuestionError
+
+    try:
+        if not query.strip():
+            raise EmptyQuestionError()
+        documents = _open_collection(collection, chroma_url).as_retriever(k=k).invoke(query)
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    results = [
+        {
+            "source": str(d.metadata.get("source", "")),
+            "page": d.metadata.get("page"),
+            "score": float(d.metadata.get("score", 0.0)),
+            "snippet": " ".join(d.page_content.split()),
+        }
+        for d in documents
+    ]
+    if as_json:
+        print_json({"results": results})
+        return
+    if not results:
+        console.print("Nothing relevant found (no chunk passed the relevance floor).")
+        return
+    from rich.markup import escape
+
+    for number, result in enumerate(results, start=1):
+        text = result["snippet"]
+        text = text if len(text) <= 160 else text[:160] + " …"
+        location = escape(_location(result["source"], result["page"]))
+        console.print(f"[{number}] {result['score']:.3f}  [bold]{location}[/]", highlight=False)
+        console.print(f"    {escape(text)}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def chat(
+    collection: CollectionOption = "default",
+    k: KOption = 4,
+    model: ModelOption = None,
+    chroma_url: ChromaUrlOption = None,
+) -> None:
+    """Chat with a collection: follow-up questions, streamed answers.
+
+    Commands: /sources (the last answer's sources), /reset (forget the conversation),
+    /quit (or Ctrl-D).
+    """
+    from gpt4all_rag.chat_session import ChatSession
+
+    try:
+        session = ChatSession(_answer_chain(collection, k, model, chroma_url))
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    console.print(
+        f"Chatting with collection [bold]{collection}[/]. Commands: /sources, /reset, /quit.",
+        highlight=False,
+    )
+    while True:
+        try:
+            line = input("> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            return
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/reset":
+            session.reset()
+            console.print("Conversation cleared.")
+        elif line == "/sources":
+            if session.last_answer is None or not session.last_answer.sources:
+                console.print("No sources yet.")
+            else:
+                _print_sources(session.last_answer)
+        elif line.startswith("/"):
+            console.print("Unknown command. Commands: /sources, /reset, /quit.")
+        else:
+            try:
+                _stream_answer(session.ask(line))
+            except GPT4AllRagError as error:
+                err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+
+
 # --- serve: the OpenAI-compatible server and the web page ---------------------------------------
 
 
@@ -385,3 +592,102 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+
+
+# --- eval: retrieval and answer quality over a QA file ------------------------------------------
+
+
+def _print_eval(report: Any) -> None:
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    table = Table(
+        "questions", "hit@1", "hit@5", f"MRR@{report.depth}", "answer acc.", "citation prec."
+    )
+    table.add_row(
+        str(report.questions),
+        share(report.hit_at_1),
+        share(report.hit_at_5),
+        share(report.mrr),
+        share(report.answer_accuracy),
+        share(report.citation_precision)
+        + (f" ({report.cited_gold}/{report.cited})" if report.cited else ""),
+    )
+    console.print(
+        f"Collection [bold]{report.collection}[/], {report.mode} retrieval:", highlight=False
+    )
+    console.print(table)
+    for result in report.results:
+        if result.rank is None or result.rank > 5:
+            got = ", ".join(
+                f"{Path(c.source).name}:{c.page}" if c.page else Path(c.source).name
+                for c in result.retrieved[:3]
+            )
+            where = "not retrieved" if result.rank is None else f"rank {result.rank}"
+            console.print(
+                f"[yellow]Missed[/] ({where}) {result.question} -> {got or 'nothing'}",
+                highlight=False,
+            )
+
+
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[
+        Path,
+        typer.Argument(help="QA file: JSON Lines of question, answer_contains, source, pages."),
+    ],
+    collection: CollectionOption = "default",
+    mode: Annotated[
+        Literal["hybrid", "dense", "keyword"], typer.Option(help="Retrieval mode.")
+    ] = "hybrid",
+    k: Annotated[int, typer.Option("-k", min=1, help="Chunks given to the model per answer.")] = 4,
+    no_answer: Annotated[
+        bool, typer.Option("--no-answer", help="Retrieval figures only (no generation: fast).")
+    ] = False,
+    no_floor: Annotated[
+        bool, typer.Option("--no-floor", help="Turn off the retriever's relevance floor.")
+    ] = False,
+    chroma_url: ChromaUrlOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score a collection on a QA file: hit@1, hit@5, MRR, answer accuracy, citation precision.
+
+    Exit status: 0 when the evaluation ran, 2 when it could not start (bad QA file, unknown
+    collection, other embedding model).
+    """
+    from gpt4all_rag.evaluation import evaluate_collection, load_qa
+    from gpt4all_rag.localdocs import LocalDocs
+
+    try:
+        total = len(load_qa(qa_file))
+        docs = LocalDocs(collection, chroma_url=chroma_url)
+        if as_json:
+            report = evaluate_collection(
+                qa_file, docs, mode=mode, answers=not no_answer, k=k, floor=not no_floor
+            )
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            with Progress(
+                TextColumn("[bold]Evaluating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err_console,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("eval", total=total)
+                report = evaluate_collection(
+                    qa_file,
+                    docs,
+                    mode=mode,
+                    answers=not no_answer,
+                    k=k,
+                    floor=not no_floor,
+                    progress=lambda index, _: bar.update(task, completed=index + 1),
+                )
+    except GPT4AllRagError as error:
+        raise fail(error, 2) from error
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        _print_eval(report)

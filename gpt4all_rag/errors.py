@@ -110,3 +110,23 @@ class UnsupportedModelError(GPT4AllRagError, ValueError):
 
 class ChunkSizeError(GPT4AllRagError, ValueError):
     """Chunking settings that do not fit the embedding model's input window."""
+
+
+class EvalFileError(GPT4AllRagError, ValueError):
+    """A QA file for ``gpt4all-rag eval`` that cannot be read."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"{path}: {reason}. Each line must be a JSON object "
+            f'{{"question": str, "answer_contains": [str, ...], "source": str, '
+            f'"pages": [int, ...] | null}} (see docs/benchmarks.md).'
+        )
+
+
+class EmptyQuestionError(GPT4AllRagError, ValueError):
+    """A question with no text."""
+
+    def __init__(self) -> None:
+        super().__init__('The question is empty. Ask something, e.g. gpt4all-rag ask "What is X?"')

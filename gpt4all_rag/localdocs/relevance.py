@@ -12,8 +12,10 @@ measure needs no language model and no database; question words and function wor
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _CJK = (
     "\u3040-\u30ff"  # hiragana, katakana
@@ -139,11 +141,41 @@ def _is_content(word: str) -> bool:
 
 def coverage(terms: list[str], text: str) -> float:
     """The share of ``terms`` (from :func:`content_terms`) found in ``text``, from 0.0 to 1.0."""
+    return coverages(terms, [text], weighted=False)[0]
+
+
+def coverages(terms: list[str], texts: Sequence[str], *, weighted: bool = True) -> list[float]:
+    """How much of the query's content each text holds, from 0.0 to 1.0.
+
+    With ``weighted``, each term counts by its rarity among ``texts`` (BM25's IDF, with the texts
+    as the corpus): a term that few candidates contain, or none, weighs most. So a question
+    about "pip" is not answered by chunks that only share its common words ("install",
+    "package") with it.
+
+    Args:
+        terms: Content terms of the query (:func:`content_terms`).
+        texts: The candidate chunks.
+        weighted: Weigh terms by rarity; plain share of terms when False.
+
+    Returns:
+        One coverage per text, in order.
+    """
     if not terms:
-        return 0.0
+        return [0.0] * len(texts)
+    found = [_found_terms(terms, text) for text in texts]
+    if weighted:
+        n = len(texts)
+        weights = {
+            term: math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for term, df in ((t, sum(t in f for f in found)) for t in terms)
+        }
+    else:
+        weights = dict.fromkeys(terms, 1.0)
+    total = sum(weights.values())
+    return [sum(weights[t] for t in f) / total for f in found]
+
+
+def _found_terms(terms: list[str], text: str) -> set[str]:
     normalized = _normalize(text)
     words = {stem(word) for word in _WORD.findall(normalized)}
-    found = sum(
-        1 for term in terms if (term in normalized if _CJK_CHAR.match(term) else term in words)
-    )
-    return found / len(terms)
+    return {t for t in terms if (t in normalized if _CJK_CHAR.match(t) else t in words)}

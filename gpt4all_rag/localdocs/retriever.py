@@ -14,18 +14,18 @@ from pydantic import ConfigDict, Field, field_validator
 
 from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.fusion import cosine, maximal_marginal_relevance, reciprocal_rank_fusion
-from gpt4all_rag.localdocs.relevance import content_terms, coverage, is_mostly_cjk
+from gpt4all_rag.localdocs.relevance import content_terms, coverages, is_mostly_cjk
 from gpt4all_rag.localdocs.where import Where
 
 Mode = Literal["hybrid", "dense", "keyword"]
 Key = tuple[str, str]
 """A candidate's key: (collection name, chunk id)."""
 
-DEFAULT_MIN_RELEVANCE = 0.5
+DEFAULT_MIN_RELEVANCE = 0.55
 """Cosine similarity floor (all-MiniLM-L6-v2), tuned on questions over the R manuals and the
 example documents: see docs/answers.md."""
 
-DEFAULT_MIN_KEYWORD_COVERAGE = 0.66
+DEFAULT_MIN_KEYWORD_COVERAGE = 0.7
 """Share of the question's content words (or CJK character pairs) a chunk must contain to pass the
 floor on keyword evidence alone."""
 
@@ -180,12 +180,11 @@ class HybridRetriever(BaseRetriever):
         if self.min_relevance is None:
             return ranked
         terms = content_terms(search.query)
+        texts = [search.candidates[key].document.page_content for key, _ in ranked]
         lexical = {
             key
-            for key, _ in ranked
-            if terms
-            and coverage(terms, search.candidates[key].document.page_content)
-            >= self.min_keyword_coverage
+            for (key, _), share in zip(ranked, coverages(terms, texts), strict=True)
+            if terms and share >= self.min_keyword_coverage
         }
         if self.mode == "keyword" or not (
             self.trust_dense_for_cjk or not is_mostly_cjk(search.query)
@@ -228,10 +227,11 @@ class _Search:
         self._vectors: dict[str, list[float]] = {}
 
     def query_vector(self, docs: LocalDocs) -> list[float]:
-        """The query embedded once per collection."""
-        if docs.name not in self._vectors:
-            self._vectors[docs.name] = docs.embed_query(self.query)
-        return self._vectors[docs.name]
+        """The query embedded once per embedding model (collections may share one)."""
+        model = docs.embeddings.model_id
+        if model not in self._vectors:
+            self._vectors[model] = docs.embed_query(self.query)
+        return self._vectors[model]
 
     def dense_search(self, docs: LocalDocs, where: Where | None) -> None:
         """Nearest chunks by cosine similarity."""

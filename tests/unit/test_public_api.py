@@ -7,7 +7,17 @@ import sys
 
 import gpt4all_rag
 
-EXPECTED_ALL = ["ChatGPT4All", "GPT4All", "GPT4AllEmbeddings", "LocalDocs", "__version__"]
+EXPECTED_ALL = [
+    "Answer",
+    "AnswerChain",
+    "ChatGPT4All",
+    "GPT4All",
+    "GPT4AllEmbeddings",
+    "HybridRetriever",
+    "LocalDocs",
+    "Source",
+    "__version__",
+]
 
 
 def test_all_is_what_it_should_be() -> None:

@@ -1,0 +1,436 @@
+"""The answer chain: question (+ history) -> retrieved sources -> a cited, checked answer.
+
+Steps, for any LangChain chat model (the bundled ``ChatGPT4All`` by default):
+
+1. A follow-up question is rewritten into a standalone one when there is chat history.
+2. The retriever finds chunks; when none pass its relevance floor, the answer says the files do
+   not contain it and no model is called.
+3. The chunks are fitted to the model's context window by counting tokens (lowest-ranked dropped
+   first), numbered ``[1]..[n]`` and quoted as untrusted data in the prompt
+   (:mod:`gpt4all_rag.rag_prompts`).
+4. The answer streams; citation numbers that match no source are removed on the way, and each
+   source is marked cited or not (:mod:`gpt4all_rag.citations`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import Runnable, RunnableConfig
+from pydantic import BaseModel, ConfigDict, Field
+
+from gpt4all_rag.citations import CitationFilter, supporting_sources
+from gpt4all_rag.context_budget import Budget, fit_texts
+from gpt4all_rag.errors import EmptyQuestionError
+from gpt4all_rag.rag_prompts import (
+    COMPLETION_STOP,
+    NOT_FOUND,
+    PromptSource,
+    PromptStyle,
+    answer_messages,
+    condense_messages,
+)
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+AnswerInput = str | Mapping[str, Any]
+"""A question, or ``{"question": str, "chat_history": [messages]}``."""
+
+DEFAULT_CONTEXT_SIZE = 4096
+"""Context window assumed for chat models that do not tell theirs."""
+
+
+class Source(BaseModel):
+    """One source given to the model, and whether the answer cites it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    """Absolute path of the file."""
+    page: int | None = None
+    """Page number (1-based) for paged formats such as PDF; None otherwise."""
+    snippet: str
+    """The start of the chunk's text, whitespace collapsed."""
+    score: float
+    """Retrieval score, higher is better (see HybridRetriever)."""
+    cited: bool = False
+    """Whether the answer cites this source (``[n]``, or support when the model cites nothing)."""
+
+    @property
+    def location(self) -> str:
+        """``path:page`` (or just the path when there is no page)."""
+        return f"{self.source}:{self.page}" if self.page is not None else self.source
+
+
+class Answer(BaseModel):
+    """An answer and the numbered sources it was built from (``sources[0]`` is ``[1]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    """The answer text, with only valid ``[n]`` citations left."""
+    sources: list[Source] = Field(default_factory=list)
+    """Sources in prompt order; empty when nothing relevant was found."""
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything known before generation."""
+
+    question: str
+    documents: list[Document]
+    texts: list[str]
+    messages: list[BaseMessage] | None
+
+
+class AnswerChain(Runnable[AnswerInput, Answer]):
+    """Answers questions from a retriever's documents, with numbered and checked citations.
+
+    Setup:
+        A retriever, such as ``LocalDocs("manuals").as_retriever()``; any chat model (the bundled
+        default when none is given).
+
+    Instantiate:
+        .. code-block:: python
+
+            from gpt4all_rag.localdocs import LocalDocs
+            from gpt4all_rag.rag import AnswerChain
+
+            chain = AnswerChain(LocalDocs("manuals").as_retriever(k=4))
+
+    Invoke:
+        .. code-block:: python
+
+            answer = chain.invoke("How do I fit a linear model?")
+            answer = chain.invoke("And with weights?", chat_history=[...])  # a follow-up
+            print(answer.answer)
+            for i, source in enumerate(answer.sources, 1):
+                print(i, source.location, source.cited)
+
+    Stream (text pieces, then one ``Answer``):
+        .. code-block:: python
+
+            for item in chain.stream("How do I fit a linear model?"):
+                if isinstance(item, str):
+                    print(item, end="", flush=True)
+                else:
+                    answer = item
+
+    Async: ``await chain.ainvoke(...)`` and ``async for item in chain.astream(...)``.
+
+    Args:
+        retriever: Any LangChain retriever; documents need ``metadata["source"]`` (and
+            optionally ``page`` and ``score``).
+        llm: A chat model; ``ChatGPT4All(temperature=0)`` when None.
+        prompt_style: ``completion`` for template-less base models, ``chat`` for chat models;
+            ``auto`` picks completion for a ``ChatGPT4All`` whose model has no chat template.
+        answer_tokens: Tokens reserved for (and at most generated as) the answer.
+        context_size: The model's context window; asked from the model when None.
+        snippet_chars: Characters of each chunk kept in ``Source.snippet``.
+    """
+
+    def __init__(
+        self,
+        retriever: BaseRetriever,
+        llm: BaseChatModel | None = None,
+        *,
+        prompt_style: Literal["auto"] | PromptStyle = "auto",
+        answer_tokens: int = 256,
+        context_size: int | None = None,
+        snippet_chars: int = 400,
+    ) -> None:
+        self.retriever = retriever
+        self._llm = llm
+        self.prompt_style = prompt_style
+        self.answer_tokens = answer_tokens
+        self.context_size = context_size
+        self.snippet_chars = snippet_chars
+
+    @property
+    def llm(self) -> BaseChatModel:
+        """The chat model (the bundled default is built on first use)."""
+        if self._llm is None:
+            from gpt4all_rag.chat_models import ChatGPT4All
+
+            self._llm = ChatGPT4All(temperature=0, max_tokens=self.answer_tokens)
+        return self._llm
+
+    @property
+    def style(self) -> PromptStyle:
+        """The prompt style in use."""
+        if self.prompt_style != "auto":
+            return self.prompt_style
+        from gpt4all_rag.chat_models import ChatGPT4All
+
+        llm = self.llm
+        if isinstance(llm, ChatGPT4All) and llm.format.name == "completion":
+            return "completion"
+        return "chat"
+
+    # --- Runnable -------------------------------------------------------------------------------
+
+    def invoke(
+        self,
+        input: AnswerInput | None = None,
+        config: RunnableConfig | Sequence[BaseMessage] | None = None,
+        **kwargs: Any,
+    ) -> Answer:
+        """Answer a question; ``chat_history=[...]`` (or a dict input) makes it a follow-up."""
+        answer: Answer | None = None
+        for item in self.stream(input, config, **kwargs):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    async def ainvoke(
+        self,
+        input: AnswerInput | None = None,
+        config: RunnableConfig | Sequence[BaseMessage] | None = None,
+        **kwargs: Any,
+    ) -> Answer:
+        """Async :meth:`invoke`: nothing blocks the event loop."""
+        answer: Answer | None = None
+        async for item in self.astream(input, config, **kwargs):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(  # type: ignore[override]
+        self,
+        input: AnswerInput | None = None,
+        config: RunnableConfig | Sequence[BaseMessage] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text piece by piece, then one :class:`Answer` with the sources."""
+        question, history, run_config = _parse(input, config, kwargs)
+        self._check_fits(question)
+        standalone = self._condense(question, history, run_config) if history else question
+        documents = self.retriever.invoke(standalone, run_config)
+        if not documents and standalone != question:
+            documents = self.retriever.invoke(_joined(question, history), run_config)
+        prepared = self._prepare(standalone, documents)
+        if prepared.messages is None:
+            yield NOT_FOUND
+            yield Answer(answer=NOT_FOUND, sources=[])
+            return
+        composer = _Composer(len(prepared.texts))
+        for chunk in self.llm.stream(prepared.messages, run_config, **self._llm_kwargs()):
+            piece = composer.feed(str(chunk.text))
+            if piece:
+                yield piece
+        tail = composer.flush()
+        if tail:
+            yield tail
+        yield self._answer(composer, prepared)
+
+    async def astream(  # type: ignore[override]
+        self,
+        input: AnswerInput | None = None,
+        config: RunnableConfig | Sequence[BaseMessage] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[str | Answer]:
+        """Async :meth:`stream`."""
+        question, history, run_config = _parse(input, config, kwargs)
+        await asyncio.to_thread(self._check_fits, question)
+        standalone = await self._acondense(question, history, run_config) if history else question
+        documents = await self.retriever.ainvoke(standalone, run_config)
+        if not documents and standalone != question:
+            documents = await self.retriever.ainvoke(_joined(question, history), run_config)
+        prepared = await asyncio.to_thread(self._prepare, standalone, documents)
+        if prepared.messages is None:
+            yield NOT_FOUND
+            yield Answer(answer=NOT_FOUND, sources=[])
+            return
+        composer = _Composer(len(prepared.texts))
+        async for chunk in self.llm.astream(prepared.messages, run_config, **self._llm_kwargs()):
+            piece = composer.feed(str(chunk.text))
+            if piece:
+                yield piece
+        tail = composer.flush()
+        if tail:
+            yield tail
+        yield self._answer(composer, prepared)
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _budget(self) -> Budget:
+        size = self.context_size or getattr(self.llm, "context_size", None)
+        return Budget(int(size or DEFAULT_CONTEXT_SIZE), self.answer_tokens)
+
+    def _count(self, messages: list[BaseMessage]) -> int:
+        """Prompt tokens, from the model's tokenizer (or about 3 characters a token)."""
+        from gpt4all_rag.chat_models import ChatGPT4All
+
+        if isinstance(self.llm, ChatGPT4All):
+            return self.llm.get_num_tokens_from_messages(messages)
+        try:
+            return self.llm.get_num_tokens_from_messages(messages)
+        except Exception:  # e.g. no tokenizer available offline
+            return sum(len(str(m.text)) for m in messages) // 3 + 8 * len(messages)
+
+    def _check_fits(self, question: str) -> None:
+        """Raise ContextOverflowError when the question alone does not fit the context."""
+        fit_texts([], self._measure(question, []), self._budget())
+
+    def _measure(self, question: str, documents: Sequence[Document]) -> Any:
+        style = self.style
+
+        def measure(texts: list[str]) -> int:
+            sources = [
+                PromptSource(_label(doc), text) for doc, text in zip(documents, texts, strict=False)
+            ]
+            return self._count(answer_messages(question, sources, style))
+
+        return measure
+
+    def _prepare(self, question: str, documents: list[Document]) -> _Prepared:
+        """Fit the documents to the budget and build the prompt (None when nothing was found)."""
+        if not documents:
+            return _Prepared(question, [], [], None)
+        texts = fit_texts(
+            [doc.page_content for doc in documents],
+            self._measure(question, documents),
+            self._budget(),
+        )
+        kept = documents[: len(texts)]
+        if not kept:
+            return _Prepared(question, [], [], None)
+        sources = [PromptSource(_label(doc), text) for doc, text in zip(kept, texts, strict=True)]
+        return _Prepared(question, kept, texts, answer_messages(question, sources, self.style))
+
+    def _condense(
+        self, question: str, history: list[BaseMessage], config: RunnableConfig | None
+    ) -> str:
+        messages = condense_messages(question, history[-6:], self.style)
+        reply = self.llm.invoke(messages, config, **self._llm_kwargs(64))
+        return _standalone(str(reply.text), question, history)
+
+    async def _acondense(
+        self, question: str, history: list[BaseMessage], config: RunnableConfig | None
+    ) -> str:
+        messages = condense_messages(question, history[-6:], self.style)
+        reply = await self.llm.ainvoke(messages, config, **self._llm_kwargs(64))
+        return _standalone(str(reply.text), question, history)
+
+    def _llm_kwargs(self, max_tokens: int | None = None) -> dict[str, Any]:
+        """Per-call limits, for the models known to take them."""
+        from gpt4all_rag.chat_models import ChatGPT4All
+
+        if not isinstance(self.llm, ChatGPT4All):
+            return {}
+        kwargs: dict[str, Any] = {"max_tokens": max_tokens or self.answer_tokens}
+        if self.style == "completion":
+            kwargs["stop"] = list(COMPLETION_STOP)
+        return kwargs
+
+    def _answer(self, composer: _Composer, prepared: _Prepared) -> Answer:
+        text = composer.text
+        cited = composer.citations.cited or supporting_sources(
+            text, prepared.texts, prepared.question
+        )
+        sources = [
+            Source(
+                source=str(doc.metadata.get("source", "")),
+                page=_page(doc),
+                snippet=_snippet(chunk, self.snippet_chars),
+                score=float(doc.metadata.get("score", 0.0)),
+                cited=i in cited,
+            )
+            for i, (doc, chunk) in enumerate(
+                zip(prepared.documents, prepared.texts, strict=True), start=1
+            )
+        ]
+        return Answer(answer=text, sources=sources)
+
+
+class _Composer:
+    """Assembles the streamed answer: leading space dropped, invalid citations removed."""
+
+    def __init__(self, sources: int) -> None:
+        self.citations = CitationFilter(sources)
+        self._parts: list[str] = []
+
+    def feed(self, piece: str) -> str:
+        out = self.citations.feed(piece)
+        if not self._parts:
+            out = out.lstrip()
+        if out:
+            self._parts.append(out)
+        return out
+
+    def flush(self) -> str:
+        out = self.citations.flush()
+        if out:
+            self._parts.append(out)
+        return out
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts).strip()
+
+
+def _parse(
+    input: AnswerInput | None,
+    config: RunnableConfig | Sequence[BaseMessage] | None,
+    kwargs: dict[str, Any],
+) -> tuple[str, list[BaseMessage], RunnableConfig | None]:
+    """The question, the history and the config, however they were passed."""
+    history: Any = kwargs.pop("chat_history", ())
+    if input is None:
+        input = kwargs.pop("question", "")
+    if kwargs:
+        raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
+    if config is not None and not isinstance(config, Mapping):
+        history, config = config, None  # invoke(question, history), as in the interface
+    if isinstance(input, Mapping):
+        question = input.get("question", input.get("input", ""))
+        history = input.get("chat_history", history)
+    else:
+        question = input
+    if not isinstance(question, str) or not question.strip():
+        raise EmptyQuestionError()
+    return question.strip(), convert_to_messages(list(history)), config
+
+
+def _standalone(reply: str, question: str, history: list[BaseMessage]) -> str:
+    """The model's rewrite when it looks like a question; else the follow-up with context."""
+    line = reply.strip().splitlines()[0].strip() if reply.strip() else ""
+    for prefix in ("Answer:", "Question:", "Standalone question:"):
+        if line.lower().startswith(prefix.lower()):
+            line = line[len(prefix) :].strip()
+    line = line.strip("\"'` ")
+    if 3 <= len(line) <= 3 * len(question) + 200:
+        return line
+    return _joined(question, history)
+
+
+def _joined(question: str, history: Sequence[BaseMessage]) -> str:
+    """The last user question followed by the follow-up: a plain fallback for retrieval."""
+    previous = [str(m.text) for m in history if isinstance(m, HumanMessage)]
+    return f"{previous[-1]} {question}" if previous else question
+
+
+def _label(doc: Document) -> str:
+    name = Path(str(doc.metadata.get("source", "unknown"))).name
+    page = _page(doc)
+    return f"{name}, page {page}" if page is not None else name
+
+
+def _page(doc: Document) -> int | None:
+    page = doc.metadata.get("page")
+    return int(page) if isinstance(page, int | float) and not isinstance(page, bool) else None
+
+
+def _snippet(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit].rsplit(" ", 1)[0] + " …"

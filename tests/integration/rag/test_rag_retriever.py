@@ -1,0 +1,127 @@
+"""HybridRetriever on a real collection: the example documents, the bundled embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document
+
+from gpt4all_rag.config import Settings
+from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
+from gpt4all_rag.localdocs import LocalDocs
+from gpt4all_rag.localdocs.retriever import HybridRetriever
+
+pytestmark = pytest.mark.models
+
+
+def names(documents: list[Document]) -> list[str]:
+    return [Path(d.metadata["source"]).name for d in documents]
+
+
+def test_hybrid_finds_the_page_that_answers(demo: LocalDocs) -> None:
+    found = demo.as_retriever(k=4).invoke("How can I remove duplicate times in a zoo object?")
+    assert found and names(found)[0] == "zoo-faq.pdf"
+    assert found[0].metadata["page"] == 1
+    assert "aggregate" in " ".join(d.page_content for d in found)
+    scores = [d.metadata["score"] for d in found]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+    assert all(d.metadata["collection"] == "demo" and d.id for d in found)
+    assert {"source", "title", "start_index", "file_type"} <= set(found[0].metadata)
+
+
+def test_chinese_question(demo: LocalDocs) -> None:
+    found = demo.as_retriever(k=3).invoke("如何重新配置语言环境？")
+    assert found and names(found)[0] == "debian-reference-ch08.zh-cn.html"
+    assert "语言环境" in found[0].page_content
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the capital of France?",
+        "How do I bake sourdough bread?",
+        "How do I install a Python package with pip?",
+        "谁发明了电话？",
+        "日本的首都是哪里？",
+    ],
+)
+def test_unanswerable_question_retrieves_nothing(demo: LocalDocs, question: str) -> None:
+    assert demo.as_retriever(k=4).invoke(question) == []
+
+
+def test_without_the_floor_the_same_question_gets_neighbours(demo: LocalDocs) -> None:
+    assert (
+        len(demo.as_retriever(k=4, min_relevance=None).invoke("What is the capital of France?"))
+        == 4
+    )
+
+
+def test_keyword_mode_matches_a_function_name(demo: LocalDocs) -> None:
+    found = demo.as_retriever(k=3, mode="keyword").invoke("na.locf")
+    assert found and all("na.locf" in d.page_content for d in found)
+    assert found[0].metadata["score"] > 1  # BM25
+
+
+def test_dense_mode_scores_are_similarities(demo: LocalDocs) -> None:
+    found = demo.as_retriever(k=3, mode="dense").invoke("Why is zoo invisible?")
+    assert names(found)[0] == "zoo-design.pdf"
+    scores = [d.metadata["score"] for d in found]
+    assert scores == sorted(scores, reverse=True) and 0.3 < scores[0] <= 1  # cosine similarity
+
+
+def test_filters(demo: LocalDocs) -> None:
+    question = "zoo 语言环境 locale duplicate times"
+    only_html = demo.as_retriever(k=4, file_types=["html"], min_relevance=None).invoke(question)
+    assert only_html and set(names(only_html)) == {"debian-reference-ch08.zh-cn.html"}
+    only_design = demo.as_retriever(k=4, source_glob="zoo-d*", min_relevance=None).invoke(question)
+    assert only_design and set(names(only_design)) == {"zoo-design.pdf"}
+    glob_path = demo.as_retriever(k=4, source_glob="*/docs/*.pdf", min_relevance=None).invoke(
+        question
+    )
+    assert glob_path and set(names(glob_path)) <= {"zoo-faq.pdf", "zoo-design.pdf"}
+    assert demo.as_retriever(source_glob="*.docx").invoke(question) == []
+
+
+def test_mmr_keeps_k_distinct_chunks(demo: LocalDocs) -> None:
+    plain = demo.as_retriever(k=4).invoke("zoo FAQ duplicate times aggregate")
+    diverse = demo.as_retriever(k=4, use_mmr=True).invoke("zoo FAQ duplicate times aggregate")
+    assert len(diverse) == len(plain) == 4
+    assert len({d.id for d in diverse}) == 4
+    assert diverse[0].id == plain[0].id
+
+
+def test_several_collections(demo: LocalDocs, notes: LocalDocs) -> None:
+    retriever = HybridRetriever(collections=[demo, notes], k=4)
+    assert names(retriever.invoke("How often is the zorblax filter replaced?"))[0] == "zorblax.md"
+    assert names(retriever.invoke("Why is zoo invisible?"))[0] == "zoo-design.pdf"
+
+
+def test_unknown_collection(rag_home: Path) -> None:
+    retriever = LocalDocs("nope", settings=Settings(home=rag_home)).as_retriever()
+    with pytest.raises(CollectionNotFoundError, match="demo, notes"):
+        retriever.invoke("anything")
+
+
+class OtherModel:
+    """Deterministic stand-in for a different embedding model (another name and dimension)."""
+
+    model_id = "other-model:8"
+    max_tokens = 256
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [[float(len(t) % (i + 2)) + 1.0 for i in range(8)] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def test_collection_of_another_embedding_model(rag_home: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("Some words about zoo objects.\n", encoding="utf-8")
+    settings = Settings(home=rag_home)
+    LocalDocs("other-model", settings=settings, embeddings=OtherModel()).index([tmp_path])
+    with pytest.raises(CollectionMismatchError, match="--embedding-model other-model"):
+        LocalDocs("other-model", settings=settings).as_retriever().invoke("zoo")
