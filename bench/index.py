@@ -1,20 +1,25 @@
 """Indexing: LocalDocs against the plain LangChain pipeline, side by side in one run.
 
 Usage:
-    python bench/index.py CORPUS_DIR [--rounds 2] [--backend torch] [--large-dir DIR]
+    python bench/index.py CORPUS_DIR [--rounds 2] [--variants torch,onnx-int8]
+                                     [--large-dir DIR [--plain-large]]
 
 CORPUS_DIR is built by ``bench-corpus.sh CORPUS_DIR``; the files indexed are the 7 R manuals
-(``CORPUS_DIR/r-manuals/R-*.pdf``, about 680 pages), copied to a scratch folder so that one of
-them can be edited. Each measurement runs in its own subprocess, so that the peak RSS reported
+(``CORPUS_DIR/r-manuals/R-*.pdf``, 677 pages), copied to a scratch folder so that one of them
+can be edited. Each measurement runs in its own subprocess, so that the peak RSS reported
 (``ru_maxrss`` of that child, from ``os.wait4``) belongs to one pipeline alone; times are wall
-clock, taken inside the child around the work, imports and model loading included.
+clock, taken inside the child around the work, imports and model loading included; CPU seconds
+(user + system, all threads, from ``wait4``) are shown too, since on a shared machine they
+depend less on what else runs.
 
-Per round, in this order (the order alternates between rounds, so load from other processes
-on a shared machine hits both sides alike):
+Per round (the order of the sides alternates between rounds, so that load from other processes
+hits both alike):
 
-* plain: PyPDFLoader + RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings
-  (the bundled all-MiniLM-L6-v2 folder) + Chroma.from_documents into a fresh directory;
-* ours, full: ``LocalDocs(name).index([folder])`` into a fresh data home;
+* plain: PyPDFLoader + RecursiveCharacterTextSplitter(1000, 200) + HuggingFaceEmbeddings (the
+  bundled all-MiniLM-L6-v2 folder) + Chroma.from_documents into a fresh directory;
+* ours, full: ``LocalDocs(name).index([folder])`` into a fresh data home, once per variant
+  (``BACKEND`` or ``BACKEND:CHUNK/OVERLAP``, e.g. ``onnx-int8:250/25``); the first variant is
+  the one also re-indexed:
 * ours, no-op: the same call again in a new process, nothing changed;
 * ours, one file changed: a new page of text inserted into the middle of one manual, then the
   same call again.
@@ -29,9 +34,9 @@ Figures are medians over the rounds.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -39,6 +44,7 @@ import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +65,6 @@ def _quiet() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     warnings.filterwarnings("ignore")
     import logging
 
@@ -92,40 +97,42 @@ def work_plain(files: list[Path], target: Path) -> dict[str, Any]:
     }
 
 
-def work_ours(folder: Path, backend: str, batch_size: int | None) -> dict[str, Any]:
+def work_ours(folder: Path, variant: str) -> dict[str, Any]:
     """``LocalDocs.index`` of the folder into the data home in ``GPT4ALL_RAG_HOME``."""
     started = time.perf_counter()
+    from gpt4all_rag.embeddings import GPT4AllEmbeddings
     from gpt4all_rag.localdocs import LocalDocs
+    from gpt4all_rag.localdocs.splitting import SplitSettings
 
-    last: list[Any] = []
+    backend, _, chunking = variant.partition(":")
     options: dict[str, Any] = {}
     if backend != "torch":
-        from gpt4all_rag.embeddings import GPT4AllEmbeddings
-
         options["embeddings"] = GPT4AllEmbeddings(backend=backend)  # type: ignore[arg-type]
-    if batch_size is not None:
-        options["batch_size"] = batch_size
+    if chunking:
+        chunk, _, overlap = chunking.partition("/")
+        options["split_settings"] = SplitSettings(
+            chunk_tokens=int(chunk), overlap_tokens=int(overlap or 0)
+        )
+    updates: list[Any] = []
     docs = LocalDocs("bench", **options)
-    report = docs.index([folder], progress=last.append)
+    report = docs.index([folder], progress=updates.append)
     done = time.perf_counter()
     assert not report.failed, report.failed
-    update = last[-1] if last else None
-    rate = update.embeddings_per_second if update else 0.0
+    rate = updates[-1].embeddings_per_second if updates else 0.0
     return {
         "seconds": done - started,
         "embed_seconds": report.chunks_embedded / rate if rate else 0.0,
         "chunks": docs.info().chunks,
         "chunks_embedded": report.chunks_embedded,
-        "report": report.model_dump(mode="json"),
     }
 
 
 def worker(args: argparse.Namespace) -> None:
     _quiet()
     if args.worker == "plain":
-        result = work_plain([Path(f) for f in args.files], Path(args.target))
+        result = work_plain([Path(f) for f in args.paths], Path(args.target))
     else:
-        result = work_ours(Path(args.files[0]), args.backend, args.batch_size)
+        result = work_ours(Path(args.paths[0]), args.variant)
     Path(args.out).write_text(json.dumps(result))
 
 
@@ -158,32 +165,29 @@ def insert_page(pdf: Path) -> None:
     page.add_page()
     page.set_font("helvetica", size=11)
     page.multi_cell(0, 6, NEW_PAGE_TEXT)
-    extra = PdfReader(_bytes_io(bytes(page.output())))
+    extra = PdfReader(io.BytesIO(bytes(page.output())))
     writer = PdfWriter(clone_from=PdfReader(pdf))
     writer.insert_page(extra.pages[0], index=len(writer.pages) // 2)
     with pdf.open("wb") as handle:
         writer.write(handle)
 
 
-def _bytes_io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
-
-
+@dataclass
 class Bench:
-    """Runs the steps of one round in subprocesses and keeps every result."""
+    """Runs the steps in subprocesses and keeps every result by step name."""
 
-    def __init__(self, args: argparse.Namespace, scratch: Path) -> None:
-        self.args = args
-        self.scratch = scratch
+    variants: list[str]
+    scratch: Path
+    skip_plain: bool = False
+
+    def __post_init__(self) -> None:
         self.results: dict[str, list[dict[str, Any]]] = {}
 
     def record(self, name: str, result: dict[str, Any]) -> None:
         self.results.setdefault(name, []).append(result)
-        extra = f", {result['chunks_embedded']} chunks embedded" if "chunks_embedded" in result else ""
         print(
-            f"  {name:<14} {result['seconds']:8.2f} s  peak RSS {result['rss_mb']:6.0f} MB{extra}",
+            f"  {name:<28} {result['seconds']:8.2f} s  cpu {result['cpu_seconds']:7.1f} s  "
+            f"peak RSS {result['rss_mb']:6.0f} MB  {result['chunks_embedded']} chunks embedded",
             flush=True,
         )
 
@@ -192,116 +196,125 @@ class Bench:
         env.pop("GPT4ALL_RAG_CHROMA_URL", None)
         return env
 
-    def ours_argv(self, folder: Path) -> list[str]:
-        argv = ["--worker", "ours", "--backend", self.args.backend, str(folder)]
-        if self.args.batch_size:
-            argv += ["--batch-size", str(self.args.batch_size)]
-        return argv
-
     def plain(self, files: list[Path], name: str = "plain") -> None:
         target = Path(tempfile.mkdtemp(dir=self.scratch, prefix="plain-"))
         argv = ["--worker", "plain", "--target", str(target), *map(str, files)]
         self.record(name, run_child(argv, self.env(self.scratch / "unused-home")))
         shutil.rmtree(target)
 
-    def ours(self, files: list[Path], steps: bool = True, name: str = "ours full") -> None:
+    def ours(self, files: list[Path], variant: str, *, steps: bool, name: str = "") -> None:
         folder = Path(tempfile.mkdtemp(dir=self.scratch, prefix="files-"))
         for file in files:
             shutil.copy2(file, folder / file.name)
         home = Path(tempfile.mkdtemp(dir=self.scratch, prefix="home-"))
         env = self.env(home)
-        self.record(name, run_child(self.ours_argv(folder), env))
+        argv = ["--worker", "ours", "--variant", variant, str(folder)]
+        self.record(name or f"ours {variant} full", run_child(argv, env))
         if steps:
-            self.record("ours no-op", run_child(self.ours_argv(folder), env))
-            time.sleep(2.1)  # past the ledger's racy-stat window, as a real later edit would be
+            self.record(f"ours {variant} no-op", run_child(argv, env))
+            time.sleep(2.1)  # past the ledger's racy-stat window, as a later edit would be
             insert_page(folder / EDITED)
-            self.record("ours 1 changed", run_child(self.ours_argv(folder), env))
+            self.record(f"ours {variant} 1 changed", run_child(argv, env))
         shutil.rmtree(folder)
         shutil.rmtree(home)
 
     def round(self, files: list[Path], number: int) -> None:
         print(f"round {number + 1}:", flush=True)
-        if number % 2 == 0 or self.args.skip_plain:
-            self.ours(files)
-            if not self.args.skip_plain:
-                self.plain(files)
-        else:
+        plain_first = number % 2 == 1 and not self.skip_plain
+        if plain_first:
             self.plain(files)
-            self.ours(files)
+        for index, variant in enumerate(self.variants):
+            self.ours(files, variant, steps=index == 0)
+        if not plain_first and not self.skip_plain:
+            self.plain(files)
 
 
-def median(results: list[dict[str, Any]], key: str) -> float:
+def med(results: list[dict[str, Any]], key: str) -> float:
     return statistics.median(float(r[key]) for r in results)
 
 
 def summarize(bench: Bench, files: list[Path]) -> None:
     results = bench.results
-    full = median(results["ours full"], "seconds")
-    noop = median(results["ours no-op"], "seconds")
-    edit = median(results["ours 1 changed"], "seconds")
-    rounds = len(results["ours full"])
-    print(f"\nmedians over {rounds} round(s), {len(files)} files ({', '.join(f.name for f in files)})")
-    ours = results["ours full"][0]
-    print(f"  ours : {ours['chunks']} chunks, backend {bench.args.backend}")
-    print(f"  full index        {full:8.2f} s  (embedding {median(results['ours full'], 'embed_seconds'):.1f} s)")
-    print(f"  no-op re-index    {noop:8.2f} s  = {100 * noop / full:.2f}% of full (target <= 3%)")
-    print(f"  one file changed  {edit:8.2f} s  = {100 * edit / full:.2f}% of full, "
-          f"{median(results['ours 1 changed'], 'chunks_embedded'):.0f} chunks embedded")
-    rss = median(results["ours full"], "rss_mb")
-    print(f"  peak RSS          {rss:8.0f} MB (no-op run: {median(results['ours no-op'], 'rss_mb'):.0f} MB)")
-    if "plain" in results:
-        plain = median(results["plain"], "seconds")
-        plain_rss = median(results["plain"], "rss_mb")
-        first = results["plain"][0]
-        print(f"  plain: {first['pages']} pages, {first['chunks']} chunks")
-        print(f"  full index        {plain:8.2f} s  (PDF parsing {median(results['plain'], 'parse_seconds'):.1f} s)")
-        print(f"  peak RSS          {plain_rss:8.0f} MB")
-        print("ratios (plain / ours; > 1 means ours is better):")
-        print(f"  full index speed     {plain / full:6.2f}x   (target >= 2x)")
-        print(f"  re-index, no change  {plain / noop:6.0f}x   (plain redoes everything)")
-        print(f"  re-index, 1 changed  {plain / edit:6.1f}x")
-        print(f"  peak RSS             {plain_rss / rss:6.2f}x   (target >= 1x)")
-        ours_rate = ours["chunks_embedded"] / full
-        print(f"  chunks/s, end to end: ours {ours_rate:.1f}, plain {first['chunks'] / plain:.1f}")
-    if "ours large" in results:
-        large = results["ours large"][0]
+    first = bench.variants[0]
+    rounds = len(results[f"ours {first} full"])
+    print(f"\nmedians over {rounds} round(s); files: {', '.join(f.name for f in files)}")
+    plain = results.get("plain")
+    if plain:
         print(
-            f"large: ours {large['chunks']} chunks in {large['seconds']:.1f} s, peak RSS "
-            f"{large['rss_mb']:.0f} MB (vs {rss:.0f} MB on the 7 manuals)"
+            f"plain: {plain[0]['pages']} pages, {plain[0]['chunks']} chunks, "
+            f"{med(plain, 'seconds'):.1f} s (PDF parsing {med(plain, 'parse_seconds'):.1f} s), "
+            f"cpu {med(plain, 'cpu_seconds'):.0f} s, peak RSS {med(plain, 'rss_mb'):.0f} MB"
         )
-        if "plain large" in results:
-            plain_large = results["plain large"][0]
+    for variant in bench.variants:
+        full = results[f"ours {variant} full"]
+        seconds = med(full, "seconds")
+        line = (
+            f"ours {variant}: {full[0]['chunks']} chunks, {seconds:.1f} s "
+            f"(embedding {med(full, 'embed_seconds'):.1f} s), cpu {med(full, 'cpu_seconds'):.0f} s, "
+            f"peak RSS {med(full, 'rss_mb'):.0f} MB"
+        )
+        if plain:
+            speed = med(plain, "seconds") / seconds
+            cpu = med(plain, "cpu_seconds") / med(full, "cpu_seconds")
+            rss = med(plain, "rss_mb") / med(full, "rss_mb")
+            line += (
+                f"\n    vs plain: full index {speed:.2f}x faster wall, {cpu:.2f}x less cpu "
+                f"(target >= 2x); peak RSS plain/ours {rss:.2f} (target >= 1)"
+            )
+        print(line)
+    full_seconds = med(results[f"ours {first} full"], "seconds")
+    for step in ("no-op", "1 changed"):
+        runs = results[f"ours {first} {step}"]
+        seconds = med(runs, "seconds")
+        line = (
+            f"ours {first} {step}: {seconds:.2f} s = {100 * seconds / full_seconds:.2f}% of its "
+            f"full index, {med(runs, 'chunks_embedded'):.0f} chunks embedded, "
+            f"peak RSS {med(runs, 'rss_mb'):.0f} MB"
+        )
+        if plain:
+            line += f"; plain redoes all: {med(plain, 'seconds') / seconds:.0f}x slower"
+        print(line)
+    for name in ("ours large", "plain large"):
+        if name in results:
+            large = results[name][0]
             print(
-                f"large: plain {plain_large['chunks']} chunks in {plain_large['seconds']:.1f} s, "
-                f"peak RSS {plain_large['rss_mb']:.0f} MB"
+                f"{name} (7 manuals + refman.pdf): {large['chunks']} chunks, "
+                f"{large['seconds']:.1f} s, peak RSS {large['rss_mb']:.0f} MB"
             )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("files", nargs="*", help="CORPUS_DIR (or, for a worker, its inputs)")
+    parser.add_argument("paths", nargs="*", help="CORPUS_DIR (for a worker: its inputs)")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--backend", default="torch", choices=["torch", "onnx", "onnx-int8"])
-    parser.add_argument("--batch-size", type=int, default=None, help="LocalDocs batch_size")
+    parser.add_argument(
+        "--variants",
+        default="torch",
+        help="comma-separated BACKEND[:CHUNK/OVERLAP] (torch, onnx, onnx-int8); the first is "
+        "also re-indexed (no-op, one file changed)",
+    )
     parser.add_argument("--large-dir", type=Path, default=None)
     parser.add_argument("--plain-large", action="store_true")
     parser.add_argument("--skip-plain", action="store_true", help="ours only (quick checks)")
     parser.add_argument("--worker", choices=["plain", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args)
         return
-    if len(args.files) != 1:
+    if len(args.paths) != 1:
         parser.error("give one CORPUS_DIR (built by bench-corpus.sh)")
-    corpus = Path(args.files[0])
+    corpus = Path(args.paths[0])
     files = [corpus / "r-manuals" / f"{name}.pdf" for name in MANUALS]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         parser.error(f"missing {missing}: build the corpus with bench-corpus.sh {corpus}")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-index-") as scratch:
-        bench = Bench(args, Path(scratch))
+        bench = Bench(variants, Path(scratch), args.skip_plain)
         for number in range(args.rounds):
             bench.round(files, number)
         if args.large_dir:
@@ -309,12 +322,11 @@ def main() -> None:
             if not refman.is_file():
                 parser.error(f"{refman} is missing: build it with bench-corpus.sh DIR --large")
             print("large (7 manuals + refman.pdf):", flush=True)
-            bench.ours([*files, refman], steps=False, name="ours large")
+            bench.ours([*files, refman], variants[0], steps=False, name="ours large")
             if args.plain_large:
                 bench.plain([*files, refman], name="plain large")
         summarize(bench, files)
-    print(f"\n(used ru_maxrss of each child; machine: {os.cpu_count()} cores; "
-          f"resource max RSS of this parent {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
@@ -33,18 +36,26 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
         An ASGI app for uvicorn (or any ASGI server).
     """
     settings = settings or ServerSettings()
+    state = ServerState(
+        settings=settings,
+        catalog=ModelCatalog(library),
+        queue=ModelQueue(settings.max_waiting, settings.queue_timeout),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.queue.shutdown()
+
     app = FastAPI(
         title="gpt4all-rag",
         version=__version__,
         summary="OpenAI-compatible local server with LocalDocs",
         docs_url=None,  # the Swagger and ReDoc pages load scripts from the internet
         redoc_url=None,
+        lifespan=lifespan,
     )
-    app.state.gpt4all_rag = ServerState(
-        settings=settings,
-        catalog=ModelCatalog(library),
-        queue=ModelQueue(settings.max_waiting, settings.queue_timeout),
-    )
+    app.state.gpt4all_rag = state
     install_error_handlers(app)
     for router in (chat.router, completions.router, embeddings.router, catalog.router, page.router):
         app.include_router(router)

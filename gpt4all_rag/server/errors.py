@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gpt4all_rag.errors import (
+    CollectionMismatchError,
     CollectionNotFoundError,
     ContextOverflowError,
     GPT4AllRagError,
@@ -86,6 +87,10 @@ def to_api_error(error: BaseException) -> APIError:
             max_tokens=error.max_new_tokens,
             n_ctx=error.n_ctx,
         )
+    if isinstance(error, CollectionMismatchError):
+        return APIError(409, str(error), code="collection_mismatch", param="collections")
+    if isinstance(error, GPT4AllRagError) and isinstance(error, ValueError):
+        return APIError(400, str(error), code=type(error).__name__)
     if isinstance(error, GPT4AllRagError):
         return APIError(500, str(error), type="server_error", code=type(error).__name__)
     logger.exception("Unexpected error", exc_info=error)

@@ -9,9 +9,9 @@ from langchain_core.messages import BaseMessage
 
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.config import Settings
-from gpt4all_rag.errors import CollectionNotFoundError
 from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.report import CollectionInfo
+from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.streaming import closing
 
 if TYPE_CHECKING:
@@ -25,11 +25,10 @@ def check_collections(settings: Settings, names: Sequence[str]) -> None:
     Raises:
         CollectionNotFoundError: A name that was never indexed (the message lists the others).
         InvalidCollectionNameError: A name Chroma would refuse.
+        CollectionMismatchError: A collection built with another embedding model.
     """
     for name in names:
-        docs = LocalDocs(name, settings=settings)
-        if not docs.exists:
-            raise CollectionNotFoundError(name, docs.layout.collection_names())
+        LocalDocs(name, settings=settings).check_embeddings()
 
 
 def list_collections(settings: Settings) -> list[CollectionInfo]:
@@ -43,21 +42,29 @@ async def answer_items(
     names: Sequence[str],
     question: str,
     history: Sequence[BaseMessage],
+    max_tokens: int | None,
 ) -> AsyncIterator[str | Answer]:
     """Text pieces of the answer, then the :class:`Answer` with its sources.
 
     The chat model is held for the whole run (retrieval included), like any other request.
+    ``max_tokens`` None leaves the answer chain its own budget.
     """
     from gpt4all_rag.localdocs.retriever import HybridRetriever
     from gpt4all_rag.rag import AnswerChain
 
     settings = state.catalog.settings
-    async with state.queue.turn(str(llm.spec.path)):
+    key = str(llm.spec.path)
+    async with state.queue.turn(key):
         retriever = HybridRetriever(
             collections=[LocalDocs(name, settings=settings) for name in names]
         )
-        chain = AnswerChain(retriever, llm=llm)
-        async with closing(chain.astream(question, history)) as items:
+        chain = AnswerChain(retriever, llm)
+        if max_tokens is not None:
+            chain.answer_tokens = max_tokens
+        run = stream_in_thread(
+            lambda: chain.stream(question, chat_history=list(history)), state.queue.worker(key)
+        )
+        async with closing(run) as items:
             async for item in items:
                 yield item
 

@@ -3,13 +3,15 @@
 llama.cpp must never run two generations on one model at once. The runtime's lock already
 guarantees that; the queue here makes waiting fair (FIFO), bounded (more than ``max_waiting``
 waiters get 503 instead of piling up threads) and cancellable (a client that leaves while
-waiting simply leaves the line).
+waiting simply leaves the line). Each model also has one worker thread that runs its blocking
+work, request after request.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -19,6 +21,9 @@ from gpt4all_rag.server.errors import server_busy
 @dataclass
 class _Lane:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    worker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="gpt4all-rag-model")
+    )
     waiting: int = 0
     served: int = 0
 
@@ -63,6 +68,15 @@ class ModelQueue:
             yield
         finally:
             lane.lock.release()
+
+    def worker(self, key: str) -> ThreadPoolExecutor:
+        """The one thread that runs the blocking work of model ``key``, request after request."""
+        return self._lanes.setdefault(key, _Lane()).worker
+
+    def shutdown(self) -> None:
+        """Stop the worker threads (running work is not interrupted)."""
+        for lane in self._lanes.values():
+            lane.worker.shutdown(wait=False, cancel_futures=True)
 
     def snapshot(self) -> dict[str, dict[str, int | bool]]:
         """Per model: busy or not, requests waiting, requests served."""

@@ -55,6 +55,13 @@ class ChatMessage(_Request):
         return "".join(part.text for part in self.content)
 
 
+class ResponseFormat(_Request):
+    """``{"type": "text" | "json_object" | "json_schema", "json_schema": {...}}``."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+
+
 class StreamOptions(_Request):
     """Streaming options."""
 
@@ -97,7 +104,7 @@ class ChatCompletionRequest(_Sampling):
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
     parallel_tool_calls: bool | None = None
-    response_format: dict[str, Any] | None = None
+    response_format: ResponseFormat | None = None
     collections: list[str] | None = Field(default=None, max_length=32)
     """LocalDocs extension: answer from these collections, with cited sources."""
 

@@ -52,7 +52,10 @@ class ServerSettings(BaseModel):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     """Largest request body; larger requests get 413."""
     max_tokens_limit: int = Field(default=2048, ge=1, le=131_072)
-    """Largest ``max_tokens`` a request may ask for; also the default when it asks for none."""
+    """Largest ``max_tokens`` a request may ask for."""
+    default_max_tokens: int = Field(default=512, ge=1, le=131_072)
+    """Reply budget of a chat or completion request that gives no ``max_tokens`` (capped by
+    ``max_tokens_limit``); LocalDocs answers then use the answer chain's own budget."""
     max_waiting: int = Field(default=64, ge=1, le=4096)
     """Requests that may wait for one model; more get 503."""
     queue_timeout: float = Field(default=600.0, gt=0, le=3600)

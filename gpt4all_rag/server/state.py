@@ -24,14 +24,14 @@ class ServerState:
     started: float = field(default_factory=time.time)
 
     def max_tokens(self, wanted: int | None) -> int:
-        """The token budget of a reply: what was asked for, within the server's limit.
+        """The token budget of a reply: what was asked for (within the limit), else the default.
 
         Raises:
             APIError: 400 when the request asks for more than the limit.
         """
         limit = self.settings.max_tokens_limit
         if wanted is None:
-            return limit
+            return min(self.settings.default_max_tokens, limit)
         if wanted > limit:
             raise APIError(
                 400,

@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gpt4all_rag.server.errors import ClientGone, to_api_error
+from gpt4all_rag.errors import GPT4AllRagError
+from gpt4all_rag.server.errors import APIError, ClientGone, to_api_error
 
 T = TypeVar("T")
 
@@ -81,14 +82,11 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T:
     watcher = asyncio.ensure_future(_disconnected(request))
     try:
         await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    except BaseException:
-        task.cancel()
+    finally:
         watcher.cancel()
-        raise
-    watcher.cancel()
-    if not task.done():
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        task.cancel()  # a no-op once it is done
+        await asyncio.gather(watcher, task, return_exceptions=True)
+    if task.cancelled():
         raise ClientGone()
     return task.result()
 
@@ -106,3 +104,21 @@ async def first_item(request: Request, items: AsyncIterator[T]) -> T | None:
         return None
 
     return await unless_disconnected(request, first())
+
+
+async def start(request: Request, items: AsyncIterator[T]) -> T | None:
+    """:func:`first_item`, closing ``items`` when it fails; the model's refusals become 400.
+
+    Raises:
+        APIError: 400 for a request the model refuses (an unknown tool, a bad response_format).
+    """
+    try:
+        return await first_item(request, items)
+    except ValueError as error:
+        await close(items)
+        if isinstance(error, GPT4AllRagError):
+            raise
+        raise APIError(400, str(error)) from error
+    except BaseException:
+        await close(items)
+        raise

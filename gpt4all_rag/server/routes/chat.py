@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.chat_models import ChatGPT4All
+from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.localdocs import answer_items, check_collections, source_dicts
 from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
 from gpt4all_rag.server.schemas import (
@@ -28,11 +29,10 @@ from gpt4all_rag.server.schemas import (
 from gpt4all_rag.server.state import ServerState, completion_id, state_of
 from gpt4all_rag.server.streaming import (
     EventStream,
-    close,
     closing,
     error_events,
-    first_item,
     sse,
+    start,
     unless_disconnected,
 )
 
@@ -76,10 +76,12 @@ def _usage(message: AIMessageChunk | None) -> dict[str, int] | None:
 
 def _sampling(body: ChatCompletionRequest, max_tokens: int) -> dict[str, Any]:
     options: dict[str, Any] = {"max_tokens": max_tokens}
-    for name in ("temperature", "top_p", "seed", "response_format"):
+    for name in ("temperature", "top_p", "seed"):
         value = getattr(body, name)
         if value is not None:
             options[name] = value
+    if body.response_format is not None and body.response_format.type != "text":
+        options["response_format"] = body.response_format.model_dump(exclude_none=True)
     if body.tools:
         options["tools"] = body.tools
         options["tool_choice"] = body.tool_choice
@@ -94,8 +96,11 @@ async def _model_chunks(
     stop: list[str] | None,
     options: dict[str, Any],
 ) -> AsyncIterator[AIMessageChunk]:
-    run = llm.astream(list(messages), stop=stop, **options)  # starts on the first read
-    async with state.queue.turn(str(llm.spec.path)), closing(run) as chunks:
+    key = str(llm.spec.path)
+    run = stream_in_thread(
+        lambda: llm.stream(list(messages), stop=stop, **options), state.queue.worker(key)
+    )
+    async with state.queue.turn(key), closing(run) as chunks:
         async for chunk in chunks:
             assert isinstance(chunk, AIMessageChunk)
             yield chunk
@@ -109,15 +114,12 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     llm = state.catalog.chat_model(spec)
     max_tokens = state.max_tokens(body.wanted_tokens())
     if body.collections:
-        return await _localdocs(request, state, body, llm, max_tokens)
+        answer_tokens = max_tokens if body.wanted_tokens() is not None else None
+        return await _localdocs(request, state, body, llm, answer_tokens)
     chunks = _model_chunks(
         state, llm, to_langchain(body.messages), body.stop_list(), _sampling(body, max_tokens)
     )
-    try:
-        first = await first_item(request, chunks)
-    except BaseException:
-        await close(chunks)
-        raise
+    first = await start(request, chunks)
     if body.stream:
         return EventStream(_chat_events(ChunkWriter(spec.name), first, chunks, body))
     return JSONResponse(await unless_disconnected(request, _whole_reply(spec.name, first, chunks)))
@@ -189,23 +191,18 @@ async def _localdocs(
     state: ServerState,
     body: ChatCompletionRequest,
     llm: ChatGPT4All,
-    max_tokens: int,
+    max_tokens: int | None,
 ) -> Response:
     names = body.collections or []
     question, history = split_question(body.messages)
     await run_in_threadpool(check_collections, state.catalog.settings, names)
-    options = {
-        key: value
-        for key, value in _sampling(body, max_tokens).items()
-        if key in ("max_tokens", "temperature", "top_p", "seed")
-    }
+    options: dict[str, Any] = {"temperature": 0.0}  # extractive answers unless asked otherwise
+    for name in ("temperature", "top_p", "seed"):
+        if (value := getattr(body, name)) is not None:
+            options[name] = value
     model = llm.model_copy(update=options)
-    items = answer_items(state, model, names, question, history)
-    try:
-        first = await first_item(request, items)
-    except BaseException:
-        await close(items)
-        raise
+    items = answer_items(state, model, names, question, history, max_tokens)
+    first = await start(request, items)
     if body.stream:
         return EventStream(_answer_events(ChunkWriter(llm.spec.name), first, items))
     return JSONResponse(

@@ -12,16 +12,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.llms import GPT4All
+from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.errors import APIError
 from gpt4all_rag.server.schemas import Completion, CompletionChoice, CompletionRequest, Usage
 from gpt4all_rag.server.state import ServerState, completion_id, state_of
 from gpt4all_rag.server.streaming import (
     EventStream,
-    close,
     closing,
     error_events,
-    first_item,
     sse,
+    start,
     unless_disconnected,
 )
 
@@ -40,12 +40,14 @@ async def _chunks(
     state: ServerState, llm: GPT4All, prompt: str, stop: list[str] | None, options: dict[str, Any]
 ) -> AsyncIterator[GenerationChunk]:
     """Generation chunks, the last one carrying finish_reason and usage."""
-    async with state.queue.turn(str(llm.spec.path)):
-        # _astream, not astream: the chunks keep finish_reason and token counts.
-        run = llm._astream(prompt, stop=stop, **options)
-        async with closing(run) as chunks:
-            async for chunk in chunks:
-                yield chunk
+    # _stream, not stream: its chunks keep finish_reason and token counts.
+    key = str(llm.spec.path)
+    run = stream_in_thread(
+        lambda: llm._stream(prompt, stop=stop, **options), state.queue.worker(key)
+    )
+    async with state.queue.turn(key), closing(run) as chunks:
+        async for chunk in chunks:
+            yield chunk
 
 
 @router.post("/v1/completions", response_model=Completion)
@@ -62,11 +64,7 @@ async def completions(body: CompletionRequest, request: Request) -> Response:
         if (value := getattr(body, name)) is not None:
             options[name] = value
     chunks = _chunks(state, llm, prompt, body.stop_list(), options)
-    try:
-        first = await first_item(request, chunks)
-    except BaseException:
-        await close(chunks)
-        raise
+    first = await start(request, chunks)
     head = prompt if body.echo else ""
     if body.stream:
         return EventStream(_events(spec.name, head, first, chunks, body.include_usage()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
@@ -60,9 +61,12 @@ async def embeddings(body: EmbeddingRequest, request: Request) -> dict[str, Any]
                 param="dimensions",
             )
 
+    key = f"embeddings:{model.model_name}"
+
     async def work() -> tuple[list[list[float]], int]:
-        async with state.queue.turn(f"embeddings:{model.model_name}"):
-            return await run_in_threadpool(_embed, model, texts)
+        async with state.queue.turn(key):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(state.queue.worker(key), _embed, model, texts)
 
     vectors, tokens = await unless_disconnected(request, work())
     reply = EmbeddingList(

