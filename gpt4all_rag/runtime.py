@@ -7,6 +7,7 @@ the output, and a consumer that stops reading (or sets ``cancel``) frees the mod
 
 from __future__ import annotations
 
+import atexit
 import codecs
 import random
 import threading
@@ -183,6 +184,15 @@ class _StopMatcher:
 
 _MODELS: dict[tuple[str, int, int, bool], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free llama.cpp models before interpreter teardown (their finalizers fail after it)."""
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            loaded.llama.close()
+        _MODELS.clear()
 
 
 def default_n_ctx(spec: ModelSpec, settings: Settings | None = None) -> int:
