@@ -81,7 +81,7 @@ def random_unit_vectors(count: int, dimension: int, rng: random.Random) -> list[
     generator = np.random.default_rng(rng.randrange(2**32))
     vectors = generator.standard_normal((count, dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors.tolist()  # type: ignore[no-any-return]
+    return vectors.tolist()
 
 
 def synthetic_files(texts: list[tuple[str, str]], chunks: int) -> Iterator[tuple[str, list[Any]]]:

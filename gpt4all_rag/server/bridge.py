@@ -31,8 +31,15 @@ class _Failure:
         self.error = error
 
 
-async def stream_in_thread(make: Callable[[], Iterator[T]], executor: Executor) -> AsyncIterator[T]:
-    """Yield the items of ``make()``, which runs (and is closed) on ``executor``."""
+async def stream_in_thread(
+    make: Callable[[], Iterator[T]],
+    executor: Executor,
+    after: Callable[[], None] | None = None,
+) -> AsyncIterator[T]:
+    """Yield the items of ``make()``, which runs (and is closed) on ``executor``.
+
+    ``after`` runs on the same thread once the iterator is closed (cleanup of the model).
+    """
     loop = asyncio.get_running_loop()
     items: deque[Any] = deque()
     ready = asyncio.Event()
@@ -57,9 +64,13 @@ async def stream_in_thread(make: Callable[[], Iterator[T]], executor: Executor) 
             hand_over(_Failure(error))
         finally:
             close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-            hand_over(_DONE)
+            try:
+                if close is not None:
+                    close()
+                if after is not None:
+                    after()
+            finally:
+                hand_over(_DONE)
 
     executor.submit(produce)
     try:

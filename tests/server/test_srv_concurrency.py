@@ -105,6 +105,10 @@ async def _client_loop(
 
 @pytest.mark.slow
 def test_sixteen_streaming_clients_for_a_minute(warm_server: RunningServer) -> None:
+    # One prompt that fills most of the context makes llama.cpp's whole KV cache resident, so
+    # that what is measured below is what requests add, not pages touched for the first time.
+    filler = "The quick brown fox jumps over the lazy dog. " * 170  # ~1,700 tokens
+    warm_server.client(timeout=300).completions.create(model="default", prompt=filler, max_tokens=1)
     replies: list[str] = []
     failures: list[str] = []
     samples: list[tuple[float, int]] = []
@@ -142,4 +146,4 @@ def test_sixteen_streaming_clients_for_a_minute(warm_server: RunningServer) -> N
         f"{len(replies)} replies, RSS {statistics.median(early) / 2**20:.0f} MB -> "
         f"{statistics.median(late) / 2**20:.0f} MB, peak {max(r for _, r in samples) / 2**20:.0f} MB"
     )
-    assert growth < 40 * 2**20, f"RSS grew by {growth / 2**20:.0f} MB under load"
+    assert growth < 25 * 2**20, f"RSS grew by {growth / 2**20:.0f} MB under load"

@@ -96,7 +96,7 @@ def test_unknown_collection_is_404(client: openai.OpenAI) -> None:
 def test_bad_localdocs_requests_are_400(warm_server: RunningServer) -> None:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     url = f"{warm_server.api}/chat/completions"
-    cases = [
+    cases: list[dict[str, object]] = [
         {"collections": ["no/slashes"], "messages": [{"role": "user", "content": "hi"}]},
         {"collections": [COLLECTION], "messages": [{"role": "assistant", "content": "hi"}]},
         {"collections": "manuals", "messages": [{"role": "user", "content": "hi"}]},

@@ -7,13 +7,16 @@ import json
 import numpy as np
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 from srv_helpers import N_CTX, RunningServer
 
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
 
 pytestmark = pytest.mark.models
 
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+QUESTION: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": "What is the capital of France?"}
+]
 
 
 def test_models_lists_the_default_chat_model_and_the_embedding_model(
@@ -113,7 +116,7 @@ def test_embeddings_match_the_library(client: openai.OpenAI) -> None:
 
 
 def test_tool_calls_come_back_in_openai_shape(client: openai.OpenAI) -> None:
-    tool = {
+    tool: ChatCompletionToolParam = {
         "type": "function",
         "function": {
             "name": "get_weather",
@@ -128,7 +131,7 @@ def test_tool_calls_come_back_in_openai_shape(client: openai.OpenAI) -> None:
     reply = client.chat.completions.create(
         model="gemma-3-270m",
         messages=[{"role": "user", "content": "What is the weather in Paris?"}],
-        tools=[tool],  # type: ignore[list-item]
+        tools=[tool],
         tool_choice="required",
         max_tokens=48,
         temperature=0,
@@ -136,8 +139,8 @@ def test_tool_calls_come_back_in_openai_shape(client: openai.OpenAI) -> None:
     (choice,) = reply.choices
     assert choice.finish_reason == "tool_calls"
     (call,) = choice.message.tool_calls or []
-    assert call.type == "function" and call.function.name == "get_weather"  # type: ignore[union-attr]
-    assert "city" in json.loads(call.function.arguments)  # type: ignore[union-attr]
+    assert call.type == "function" and call.function.name == "get_weather"
+    assert "city" in json.loads(call.function.arguments)
 
 
 # --- errors: OpenAI's shape and status codes -----------------------------------------------------
