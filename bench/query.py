@@ -15,9 +15,10 @@ Usage:
    depends on the graph size and dimension, not on what the vectors mean. Each of the 50
    questions of ``bench/qa/corpus_en.jsonl`` is then searched ``--searches`` times per mode
    (``HybridRetriever``, k=4, warm: model loaded, one query run before timing), the query's
-   embedding included; p50 and p95 are over all those searches. The plain LangChain
-   ``Chroma.similarity_search`` (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings
-   for the query) is timed alongside as the reference for dense search.
+   embedding included; p50 and p95 are over all those searches, with the CPU time of each call
+   (less sensitive to other processes). The plain LangChain ``Chroma.similarity_search``
+   (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings for the query) is the
+   reference for dense search. Contenders take turns question by question.
 
 2. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model,
    against LangChain's ``create_retrieval_chain`` + ``create_stuff_documents_chain`` over the
@@ -129,14 +130,24 @@ def build_collection(docs: Any, texts: list[tuple[str, str]], chunks: int) -> fl
     return time.perf_counter() - started
 
 
-def time_calls(run: Callable[[str], object], asked: list[str], repeats: int) -> list[float]:
-    run(asked[0])  # warm
-    times = []
+def time_calls(
+    contenders: dict[str, Callable[[str], object]], asked: list[str], repeats: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall and CPU milliseconds (this process, all threads) of each call of each contender.
+
+    Contenders take turns question by question, so that a change in the machine's load hits
+    all of them alike.
+    """
+    for run in contenders.values():
+        run(asked[0])  # warm
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in contenders}
     for _ in range(repeats):
         for question in asked:
-            started = time.perf_counter()
-            run(question)
-            times.append((time.perf_counter() - started) * 1000)
+            for name, run in contenders.items():
+                started, started_cpu = time.perf_counter(), time.process_time()
+                run(question)
+                times[name][0].append((time.perf_counter() - started) * 1000)
+                times[name][1].append((time.process_time() - started_cpu) * 1000)
     return times
 
 
@@ -165,11 +176,13 @@ def search_latency(corpus: Path, chunks: int, repeats: int, home: Path) -> None:
     print(
         f"search latency, k=4, {len(asked)} questions x {repeats} (ms, query embedding included):"
     )
-    for mode in ("hybrid", "dense", "keyword"):
-        retriever = docs.as_retriever(k=4, mode=mode)
-        report(f"ours {mode}", time_calls(retriever.invoke, asked, repeats))
-    plain = plain_chroma(docs)
-    report("plain Chroma.similarity_search", time_calls(plain, asked, repeats))
+    contenders: dict[str, Callable[[str], object]] = {
+        f"ours {mode}": docs.as_retriever(k=4, mode=mode).invoke
+        for mode in ("hybrid", "dense", "keyword")
+    }
+    contenders["plain Chroma.similarity_search"] = plain_chroma(docs)
+    for name, times in time_calls(contenders, asked, repeats).items():
+        report(name, times)
 
 
 def plain_chroma(docs: Any) -> Callable[[str], object]:
@@ -183,10 +196,11 @@ def plain_chroma(docs: Any) -> Callable[[str], object]:
     return lambda question: store.similarity_search(question, k=4)
 
 
-def report(name: str, times: list[float]) -> None:
+def report(name: str, times: tuple[list[float], list[float]]) -> None:
+    wall, cpu = times
     print(
-        f"  {name:<32} p50 {statistics.median(times):7.1f}   p95 {percentile(times, 0.95):7.1f}"
-        f"   (n={len(times)})",
+        f"  {name:<32} p50 {statistics.median(wall):7.1f}   p95 {percentile(wall, 0.95):7.1f}"
+        f"   cpu p50 {statistics.median(cpu):7.1f}   (n={len(wall)})",
         flush=True,
     )
 

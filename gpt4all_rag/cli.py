@@ -549,6 +549,10 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the OpenAI-compatible API (/v1) and the web chat page (/) on this machine."""
+    # Idle OpenMP threads (llama.cpp, torch) sleep instead of spinning: a server shares the CPU
+    # with other programs, and spinning threads slowed generation several-fold on a busy machine.
+    # Read when the OpenMP runtime loads, so set before any model; a user's own value wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from pydantic import ValidationError
 
     from gpt4all_rag.server.settings import is_loopback

@@ -52,6 +52,22 @@ def test_a_client_that_disconnects_mid_stream_frees_the_model(warm_server: Runni
     assert time.monotonic() - left < 30  # vs minutes for the abandoned reply
 
 
+def test_a_client_that_gives_up_on_a_whole_reply_frees_the_model(
+    warm_server: RunningServer,
+) -> None:
+    with pytest.raises(httpx.ReadTimeout):  # a non-streamed reply of ~1,800 tokens
+        httpx.post(
+            f"{warm_server.api}/completions",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            json={"model": "gemma-3-270m", "prompt": COUNTING, "max_tokens": 1800},
+            timeout=httpx.Timeout(10, read=3.0),
+        )
+    deadline = time.monotonic() + 10
+    while (used := _cpu_used(warm_server, 1.0)) > 0.15:
+        assert time.monotonic() < deadline, f"still generating ({used:.2f} s CPU/s) after 10 s"
+    assert warm_server.health()["busy"] is False
+
+
 def test_a_client_that_leaves_while_waiting_leaves_the_line(warm_server: RunningServer) -> None:
     """A queued request whose client gives up is never run."""
     before = int(warm_server.health()["served"])  # type: ignore[call-overload]
