@@ -121,9 +121,18 @@ class LoadedModel:
                     break
         finally:
             tokens.close()
+            self._free_sampler()
         if reason == "length" and (tail := stops.flush()):
             yield tail
         yield Finished(len(prompt_tokens), count, reason)
+
+    def _free_sampler(self) -> None:
+        """Free this generation's sampler chain now: llama-cpp-python keeps it in a reference
+        cycle, so its vocabulary-sized native buffers would otherwise wait for a full GC."""
+        sampler = getattr(self.llama, "_sampler", None)
+        if sampler is not None:
+            sampler.close()
+            self.llama._sampler = None
 
     def _is_end_of_generation(self, token: int) -> bool:
         import llama_cpp

@@ -34,12 +34,8 @@ class _Failure:
 async def stream_in_thread(
     make: Callable[[], Iterator[T]],
     executor: Executor,
-    after: Callable[[], None] | None = None,
 ) -> AsyncIterator[T]:
-    """Yield the items of ``make()``, which runs (and is closed) on ``executor``.
-
-    ``after`` runs on the same thread once the iterator is closed (cleanup of the model).
-    """
+    """Yield the items of ``make()``, which runs (and is closed) on ``executor``."""
     loop = asyncio.get_running_loop()
     items: deque[Any] = deque()
     ready = asyncio.Event()
@@ -67,8 +63,6 @@ async def stream_in_thread(
             try:
                 if close is not None:
                     close()
-                if after is not None:
-                    after()
             finally:
                 hand_over(_DONE)
 

@@ -8,28 +8,9 @@ from pathlib import Path
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.config import DEFAULT_CHAT_MODEL, Settings, get_settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
-from gpt4all_rag.errors import GPT4AllRagError, ModelNotFoundError
+from gpt4all_rag.errors import ModelNotFoundError
 from gpt4all_rag.llms import GPT4All
-from gpt4all_rag.local_model import LocalModelFields
 from gpt4all_rag.models import ModelSpec, list_models
-
-
-def free_sampler(model: LocalModelFields) -> None:
-    """Free llama.cpp's sampler chain of the last generation now, not at the next full GC.
-
-    llama-cpp-python makes a new sampler chain for every generation and keeps the old one in a
-    reference cycle; its native buffers (vocabulary-sized, ~3 MB for Gemma 3) then wait for
-    Python's cyclic garbage collector, so a busy server's memory climbs between collections.
-    """
-    try:
-        loaded = model.loaded
-    except GPT4AllRagError:  # the model never loaded: nothing to free
-        return
-    with loaded.lock:
-        sampler = getattr(loaded.llama, "_sampler", None)
-        if sampler is not None:
-            sampler.close()
-            loaded.llama._sampler = None
 
 
 class ModelCatalog:

@@ -12,7 +12,6 @@ from gpt4all_rag.config import Settings
 from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.report import CollectionInfo
 from gpt4all_rag.server.bridge import stream_in_thread
-from gpt4all_rag.server.catalog import free_sampler
 from gpt4all_rag.server.streaming import closing
 
 if TYPE_CHECKING:
@@ -65,7 +64,6 @@ async def answer_items(
         run = stream_in_thread(
             lambda: chain.stream(question, chat_history=list(history)),
             state.queue.worker(key),
-            after=lambda: free_sampler(llm),
         )
         async with closing(run) as items:
             async for item in items:

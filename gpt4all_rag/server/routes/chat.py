@@ -14,7 +14,6 @@ from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.server.bridge import stream_in_thread
-from gpt4all_rag.server.catalog import free_sampler
 from gpt4all_rag.server.localdocs import answer_items, check_collections, source_dicts
 from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
 from gpt4all_rag.server.schemas import (
@@ -101,7 +100,6 @@ async def _model_chunks(
     run = stream_in_thread(
         lambda: llm.stream(list(messages), stop=stop, **options),
         state.queue.worker(key),
-        after=lambda: free_sampler(llm),
     )
     async with state.queue.turn(key), closing(run) as chunks:
         async for chunk in chunks:

@@ -13,7 +13,6 @@ from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.llms import GPT4All
 from gpt4all_rag.server.bridge import stream_in_thread
-from gpt4all_rag.server.catalog import free_sampler
 from gpt4all_rag.server.errors import APIError
 from gpt4all_rag.server.schemas import Completion, CompletionChoice, CompletionRequest, Usage
 from gpt4all_rag.server.state import ServerState, completion_id, state_of
@@ -46,7 +45,6 @@ async def _chunks(
     run = stream_in_thread(
         lambda: llm._stream(prompt, stop=stop, **options),
         state.queue.worker(key),
-        after=lambda: free_sampler(llm),
     )
     async with state.queue.turn(key), closing(run) as chunks:
         async for chunk in chunks:
