@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gpt4all_rag.config import reset_settings
+from gpt4all_rag.config import EmbeddingBackend, reset_settings
 from gpt4all_rag.errors import GPT4AllRagError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ _SETTING_FLAGS = {
     "home": "GPT4ALL_RAG_HOME",
     "chat_model": "GPT4ALL_RAG_CHAT_MODEL",
     "embedding_model": "GPT4ALL_RAG_EMBEDDING_MODEL",
+    "embedding_backend": "GPT4ALL_RAG_EMBEDDING_BACKEND",
     "threads": "GPT4ALL_RAG_N_THREADS",
     "n_ctx": "GPT4ALL_RAG_N_CTX",
     "chroma_url": "GPT4ALL_RAG_CHROMA_URL",
@@ -44,6 +45,10 @@ def main(
     embedding_model: Annotated[
         str | None, typer.Option(help="Embedding model: name or path.")
     ] = None,
+    embedding_backend: Annotated[
+        EmbeddingBackend | None,
+        typer.Option(help="Embedding backend for new collections: torch, onnx or onnx-int8."),
+    ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,
     n_ctx: Annotated[int | None, typer.Option(min=256, help="Context window in tokens.")] = None,
     chroma_url: Annotated[
@@ -55,6 +60,7 @@ def main(
         "home": home,
         "chat_model": chat_model,
         "embedding_model": embedding_model,
+        "embedding_backend": embedding_backend,
         "threads": threads,
         "n_ctx": n_ctx,
         "chroma_url": chroma_url,

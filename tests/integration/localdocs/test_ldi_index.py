@@ -89,3 +89,30 @@ def test_search_finds_the_right_file(docs: LocalDocs, tmp_path: Path) -> None:
     assert plotted and all(
         d.metadata["file_type"] == "pdf" for d in docs.get_documents([i for i, _ in plotted])
     )
+
+
+def test_embedding_backend_setting_applies_to_new_collections(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.md").write_text(
+        "Gnuplot draws plots of functions and data files.\n\n"
+        "In R, the function lm() fits linear regression models to data."
+    )
+    home = tmp_path / "home"
+    quantized = LocalDocs("quantized", settings=Settings(home=home, embedding_backend="onnx-int8"))
+    assert quantized.index([folder]).added == 1
+    recorded = quantized.recorded_settings()[0]
+    assert recorded is not None and recorded.endswith(":int8")
+
+    # Another session with the default backend still embeds queries with the collection's own.
+    reader = LocalDocs("quantized", settings=Settings(home=home))
+    assert reader.embeddings.model_id == recorded
+    assert (
+        "lm()" in reader.vector_search("fitting a linear regression", k=1)[0].document.page_content
+    )
+
+    # A rebuild takes the session's backend.
+    reader.index([folder], rebuild=True)
+    rebuilt = reader.recorded_settings()[0]
+    assert rebuilt is not None and not rebuilt.endswith(":int8")
+    assert reader.embeddings.model_id == rebuilt

@@ -175,3 +175,12 @@ def test_progress_updates(settings: Settings, folder: Path) -> None:
     assert last.files_done == last.files_total == 2
     assert last.chunks_embedded > 0 and last.embeddings_per_second > 0
     assert any(u.current.endswith("a.txt") for u in updates)
+
+
+def test_backend_follows_the_collections_vectors() -> None:
+    from gpt4all_rag.localdocs.collection import backend_for
+
+    assert backend_for(None, "onnx-int8") == "onnx-int8"
+    assert backend_for("all-MiniLM-L6-v2:384:int8", "torch") == "onnx-int8"
+    assert backend_for("all-MiniLM-L6-v2:384", "onnx-int8") == "torch"
+    assert backend_for("all-MiniLM-L6-v2:384", "onnx") == "onnx"
