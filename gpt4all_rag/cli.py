@@ -552,6 +552,15 @@ def serve(
     max_tokens_limit: Annotated[
         int, typer.Option(min=1, help="Largest max_tokens a request may ask for.")
     ] = 2048,
+    default_max_tokens: Annotated[
+        int, typer.Option(min=1, help="Reply budget of a request that gives no max_tokens.")
+    ] = 512,
+    max_waiting: Annotated[
+        int, typer.Option(min=1, help="Requests that may wait for one model; more get 503.")
+    ] = 64,
+    queue_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds a request may wait for its model (then 503).")
+    ] = 600.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the OpenAI-compatible API (/v1) and the web chat page (/) on this machine."""
@@ -584,6 +593,9 @@ def serve(
             allowed_hosts=allowed_host or [],
             max_body_bytes=max_body_bytes,
             max_tokens_limit=max_tokens_limit,
+            default_max_tokens=default_max_tokens,
+            max_waiting=max_waiting,
+            queue_timeout=queue_timeout,
         )
         application = create_app(settings)
     except (GPT4AllRagError, ValidationError) as error:

@@ -15,13 +15,19 @@ Steps, for any LangChain chat model (the bundled ``ChatGPT4All`` by default):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from langchain_core.documents import Document
-from langchain_core.messages import BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.messages import (
+    BaseMessage,
+    BaseMessageChunk,
+    HumanMessage,
+    convert_to_messages,
+)
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +43,7 @@ from gpt4all_rag.rag_prompts import (
     answer_messages,
     condense_messages,
 )
+from gpt4all_rag.repetition import RepetitionGuard
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -224,10 +231,17 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
             yield Answer(answer=NOT_FOUND, sources=[])
             return
         composer = _Composer(len(prepared.texts))
-        for chunk in self.llm.stream(prepared.messages, run_config, **self._llm_kwargs()):
-            piece = composer.feed(str(chunk.text))
-            if piece:
-                yield piece
+        chunks = cast(
+            Generator[BaseMessageChunk],
+            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs()),
+        )
+        with closing(chunks):  # a stopped answer frees the model at once
+            for chunk in chunks:
+                piece = composer.feed(str(chunk.text))
+                if piece:
+                    yield piece
+                if composer.stopped:
+                    break
         tail = composer.flush()
         if tail:
             yield tail
@@ -252,10 +266,17 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
             yield Answer(answer=NOT_FOUND, sources=[])
             return
         composer = _Composer(len(prepared.texts))
-        async for chunk in self.llm.astream(prepared.messages, run_config, **self._llm_kwargs()):
-            piece = composer.feed(str(chunk.text))
-            if piece:
-                yield piece
+        chunks = cast(
+            AsyncGenerator[BaseMessageChunk],
+            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs()),
+        )
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                piece = composer.feed(str(chunk.text))
+                if piece:
+                    yield piece
+                if composer.stopped:
+                    break
         tail = composer.flush()
         if tail:
             yield tail
@@ -354,14 +375,21 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
 
 
 class _Composer:
-    """Assembles the streamed answer: leading space dropped, invalid citations removed."""
+    """Assembles the streamed answer: leading space dropped, invalid citations removed, a loop
+    stopped (:mod:`gpt4all_rag.repetition`)."""
 
     def __init__(self, sources: int) -> None:
         self.citations = CitationFilter(sources)
+        self.guard = RepetitionGuard()
         self._parts: list[str] = []
 
+    @property
+    def stopped(self) -> bool:
+        """The model started repeating itself: generation should end."""
+        return self.guard.stopped
+
     def feed(self, piece: str) -> str:
-        out = self.citations.feed(piece)
+        out = self.citations.feed(self.guard.feed(piece))
         if not self._parts:
             out = out.lstrip()
         if out:
@@ -369,7 +397,9 @@ class _Composer:
         return out
 
     def flush(self) -> str:
-        out = self.citations.flush()
+        out = self.citations.feed(self.guard.flush()) + self.citations.flush()
+        if not self._parts:
+            out = out.lstrip()
         if out:
             self._parts.append(out)
         return out
