@@ -236,7 +236,9 @@ def _load_llama(spec: ModelSpec, n_ctx: int, n_threads: int, embedding: bool) ->
     from llama_cpp import Llama
 
     from gpt4all_rag.errors import InvalidModelFileError
+    from gpt4all_rag.llama_logs import quiet_llama_logs
 
+    quiet_llama_logs()
     try:
         return Llama(
             model_path=str(spec.path),

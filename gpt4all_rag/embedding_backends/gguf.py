@@ -32,6 +32,9 @@ class LlamaEncoder:
                 "missing or broken here: reinstall it with `pip install --force-reinstall "
                 "llama-cpp-python`."
             ) from exc
+        from gpt4all_rag.llama_logs import quiet_llama_logs
+
+        quiet_llama_logs()
         n_ctx = min(spec.context_length or 512, GGUF_MAX_CTX)
         self._llm = llama_cpp.Llama(
             model_path=str(ref.path),

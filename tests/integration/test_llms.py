@@ -42,3 +42,19 @@ def test_batch_answers_each_prompt(llm: GPT4All) -> None:
     answers = llm.batch(prompts)
     assert "paris" in answers[0].lower()
     assert "blue" in answers[1].lower()
+
+
+@pytest.mark.parametrize("show_all", [False, True])
+def test_llama_cpp_warnings_stay_off_the_terminal(show_all: bool) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GPT4ALL_RAG_LLAMA_LOGS": "1" if show_all else "0"}
+    code = "from gpt4all_rag import GPT4All; print(GPT4All(max_tokens=2).invoke('Hi'))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip()
+    assert ("llama" in run.stderr) is show_all, run.stderr[-2000:]
