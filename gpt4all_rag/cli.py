@@ -47,7 +47,9 @@ def main(
     ] = None,
     embedding_backend: Annotated[
         EmbeddingBackend | None,
-        typer.Option(help="Embedding backend for new collections: torch, onnx or onnx-int8."),
+        typer.Option(
+            help="Embedding backend for new collections: onnx (default), torch or onnx-int8."
+        ),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,
     n_ctx: Annotated[int | None, typer.Option(min=256, help="Context window in tokens.")] = None,

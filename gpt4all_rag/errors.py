@@ -38,10 +38,9 @@ class ContextOverflowError(GPT4AllRagError, ValueError):
 class MissingDependencyError(GPT4AllRagError, ImportError):
     """An optional dependency that a feature needs is not installed."""
 
-    def __init__(self, package: str, extra: str) -> None:
-        super().__init__(
-            f"This feature needs the package {package!r}: pip install 'gpt4all-rag[{extra}]'"
-        )
+    def __init__(self, package: str, extra: str | None = None) -> None:
+        fix = f"pip install 'gpt4all-rag[{extra}]'" if extra else f"pip install {package}"
+        super().__init__(f"This feature needs the package {package!r}: {fix}")
 
 
 class CollectionNotFoundError(GPT4AllRagError, LookupError):

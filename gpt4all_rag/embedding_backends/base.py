@@ -92,10 +92,10 @@ def set_offline() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
-def require(module: str, package: str, extra: str) -> None:
-    """Raise :class:`MissingDependencyError` naming ``extra`` when ``module`` is not installed."""
+def require(module: str, package: str) -> None:
+    """Raise :class:`MissingDependencyError` when ``module`` (a dependency) is not installed."""
     if importlib.util.find_spec(module) is None:
-        raise MissingDependencyError(package, extra)
+        raise MissingDependencyError(package)
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 The transformer is exported with ``torch.onnx`` into the data home (optionally quantized to
 8-bit weights); tokenizing, pooling and normalizing are done here, so no ``optimum`` is needed
-(extra ``onnx``).
+(``onnx``, ``onnxscript`` and ``onnxruntime`` are dependencies).
 """
 
 from __future__ import annotations
@@ -84,10 +84,12 @@ def read_pipeline(folder: Path) -> Pipeline:
 
 
 def onnx_cache_file(ref: EmbeddingModelRef) -> Path:
-    """Where the exported ONNX graph of a folder lives: under the data home, keyed by its files."""
-    import torch
+    """Where the exported ONNX graph of a folder lives: under the data home, keyed by its files
+    and the exporting torch's version (read without importing torch, which a cached graph never
+    needs)."""
+    from importlib.metadata import version
 
-    fingerprint = hashlib.sha256(torch.__version__.encode())
+    fingerprint = hashlib.sha256(version("torch").encode())
     for file in sorted(ref.path.rglob("*")):
         if file.is_file():
             stat = file.stat()
@@ -112,10 +114,10 @@ def export_onnx(transformer_dir: Path, target: Path) -> Path:
         ``target``.
 
     Raises:
-        MissingDependencyError: ``onnx`` or ``onnxscript`` (extra ``onnx``) is not installed.
+        MissingDependencyError: ``onnx`` or ``onnxscript`` (``onnx``, ``onnxscript`` and ``onnxruntime`` are dependencies) is not installed.
     """
-    require("onnx", "onnx", "onnx")
-    require("onnxscript", "onnxscript", "onnx")
+    require("onnx", "onnx")
+    require("onnxscript", "onnxscript")
     set_offline()
     import contextlib
     import inspect
@@ -179,7 +181,7 @@ def quantize_onnx(source: Path, target: Path) -> Path:
     """
     if target.is_file():
         return target
-    require("onnx", "onnx", "onnx")
+    require("onnx", "onnx")
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
@@ -205,7 +207,7 @@ class OnnxEncoder:
     """A sentence-transformers folder exported to ONNX and run by ONNX Runtime."""
 
     def __init__(self, ref: EmbeddingModelRef, *, quantized: bool = False) -> None:
-        require("onnxruntime", "onnxruntime", "onnx")
+        require("onnxruntime", "onnxruntime")
         import onnxruntime as ort
 
         pipeline = read_pipeline(ref.path)

@@ -13,12 +13,11 @@ transaction; :class:`~gpt4all_rag.localdocs.ledger.Ledger` writes it, this modul
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
+from gpt4all_rag.localdocs.text_terms import CJK_RUN, CJK_RUN_OR_WORD, normalize
 from gpt4all_rag.localdocs.where import Where, where_sql
 
 FTS_TABLE = "chunk_fts"
@@ -32,21 +31,6 @@ FTS_SCHEMA = (
 
 TERMS_VERSION = "1"
 """Version of :func:`keyword_terms`; a ledger built with another version rebuilds its index."""
-
-_CJK = (
-    "\u3040-\u30ff"  # hiragana, katakana
-    "\u31f0-\u31ff"  # katakana extensions
-    "\u3400-\u4dbf"  # CJK extension A
-    "\u4e00-\u9fff"  # CJK unified ideographs
-    "\uf900-\ufaff"  # compatibility ideographs
-    "\U00020000-\U0002fa1f"  # extensions B and later
-)
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORD = re.compile(rf"[^\W{_CJK}]+")
-
-
-def _normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def _cjk_grams(run: str, *, unigrams: bool) -> Iterator[str]:
@@ -65,10 +49,10 @@ def keyword_terms(text: str) -> str:
     Returns:
         Space-separated terms; non-CJK text is kept for FTS5's own tokenizer.
     """
-    text = _normalize(text)
+    text = normalize(text)
     out: list[str] = []
     last = 0
-    for match in _CJK_RUN.finditer(text):
+    for match in CJK_RUN.finditer(text):
         out.append(text[last : match.start()])
         out.extend(_cjk_grams(match.group(), unigrams=True))
         last = match.end()
@@ -77,12 +61,17 @@ def keyword_terms(text: str) -> str:
 
 
 def query_terms(query: str) -> list[str]:
-    """The terms a query is searched by: words, and CJK bigrams (a lone character as itself)."""
-    text = _normalize(query)
+    """The terms a query is searched by: words, and CJK bigrams (a lone character as itself).
+
+    Function words stay: in FAQ-like text the question's own wording ("Why is ...", "How can I
+    use ...") matches the heading that answers it. Dropping them made keyword search twice as fast
+    at 100,000 chunks but lost 3 of 50 hits at 5 (docs/benchmarks.md).
+    """
+    text = normalize(query)
     terms: list[str] = []
-    for match in re.finditer(f"{_CJK_RUN.pattern}|{_WORD.pattern}", text):
+    for match in CJK_RUN_OR_WORD.finditer(text):
         token = match.group()
-        if _CJK_RUN.fullmatch(token):
+        if CJK_RUN.fullmatch(token):
             terms.extend(_cjk_grams(token, unigrams=False))
         else:
             terms.append(token)
@@ -95,6 +84,13 @@ def fts_query(query: str) -> str | None:
     if not terms:
         return None
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
+_SEARCH_SQL = (
+    f"SELECT c.id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
+    f"JOIN chunks AS c ON c.rowid = {FTS_TABLE}.rowid "
+    f"WHERE {FTS_TABLE} MATCH ? AND {{condition}} ORDER BY rank LIMIT ?"
+)
 
 
 class KeywordIndex:
@@ -131,11 +127,7 @@ class KeywordIndex:
         if match is None or k <= 0 or not self.ledger_path.exists():
             return []
         condition, params = where_sql(where, "c.metadata")
-        sql = (
-            f"SELECT c.id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
-            f"JOIN chunks AS c ON c.rowid = {FTS_TABLE}.rowid "
-            f"WHERE {FTS_TABLE} MATCH ? AND {condition} ORDER BY rank LIMIT ?"
-        )
+        sql = _SEARCH_SQL.format(condition=condition)
         connection = self._connect()
         try:
             rows = connection.execute(sql, [match, *params, k]).fetchall()

@@ -13,36 +13,16 @@ measure needs no language model and no database; question words and function wor
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 
-_CJK = (
-    "\u3040-\u30ff"  # hiragana, katakana
-    "\u31f0-\u31ff"  # katakana extensions
-    "\u3400-\u4dbf"  # CJK extension A
-    "\u4e00-\u9fff"  # CJK unified ideographs
-    "\uf900-\ufaff"  # compatibility ideographs
-    "\U00020000-\U0002fa1f"  # extensions B and later
+from gpt4all_rag.localdocs.text_terms import (
+    CJK_CHAR,
+    CJK_RUN,
+    CJK_RUN_OR_WORD,
+    STOPWORDS,
+    WORD,
+    normalize,
 )
-_CJK_CHAR = re.compile(f"[{_CJK}]")
-_CJK_RUN = re.compile(f"[{_CJK}]+")
-_WORD = re.compile(rf"[^\W{_CJK}]+")
-
-_STOPWORD_TEXT = """
-    a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing done down during each either else
-    etc ever every few for from further get gets got had has have having he her here hers him
-    his how however i if in into is it its itself just let like may me might more most much must
-    my no nor not now of off on once one only or other our ours out over own please same shall
-    she should so some such tell than that the their theirs them then there these they this
-    those through to too under until up upon us use used using very via want was we were what
-    whatever when where whether which while who whom whose why will with within without would
-    yes you your yours
-    t s d ll m re ve don doesn didn isn aren wasn weren hasn haven hadn couldn shouldn wouldn
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-"""English function words and question words: not content."""
 
 CJK_STOP_PHRASES = (
     "为什么",
@@ -80,10 +60,6 @@ CJK_STOP_PHRASES = (
 """Chinese question words and particles, removed before taking character pairs."""
 
 
-def _normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def stem(word: str) -> str:
     """A light English suffix stripping: ``times``, ``time`` -> ``tim``; ``fitted`` -> ``fit``."""
     if word.endswith("'s"):
@@ -106,7 +82,7 @@ def is_mostly_cjk(text: str, share: float = 0.3) -> bool:
     letters = [c for c in text if c.isalnum()]
     if not letters:
         return False
-    return sum(1 for c in letters if _CJK_CHAR.match(c)) / len(letters) >= share
+    return sum(1 for c in letters if CJK_CHAR.match(c)) / len(letters) >= share
 
 
 def content_terms(query: str) -> list[str]:
@@ -118,14 +94,14 @@ def content_terms(query: str) -> list[str]:
     Returns:
         Distinct terms in query order.
     """
-    text = _normalize(query)
+    text = normalize(query)
     for phrase in CJK_STOP_PHRASES:
         text = text.replace(phrase, " ")
     terms: list[str] = []
     singles: list[str] = []
-    for match in re.finditer(f"{_CJK_RUN.pattern}|{_WORD.pattern}", text):
+    for match in CJK_RUN_OR_WORD.finditer(text):
         token = match.group()
-        if _CJK_RUN.fullmatch(token):
+        if CJK_RUN.fullmatch(token):
             if len(token) == 1:
                 singles.append(token)
             terms.extend(token[i : i + 2] for i in range(len(token) - 1))
@@ -179,6 +155,6 @@ def coverages(
 
 
 def _found_terms(terms: list[str], text: str) -> set[str]:
-    normalized = _normalize(text)
-    words = {stem(word) for word in _WORD.findall(normalized)}
-    return {t for t in terms if (t in normalized if _CJK_CHAR.match(t) else t in words)}
+    normalized = normalize(text)
+    words = {stem(word) for word in WORD.findall(normalized)}
+    return {t for t in terms if (t in normalized if CJK_CHAR.match(t) else t in words)}

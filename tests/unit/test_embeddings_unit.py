@@ -141,14 +141,16 @@ def test_importing_the_package_stays_cheap() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_onnx_needs_its_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_onnx_export_names_a_missing_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     real_find_spec = importlib.util.find_spec
 
     def without_onnxscript(name: str, *args: object) -> object:
         return None if name == "onnxscript" else real_find_spec(name, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(importlib.util, "find_spec", without_onnxscript)
-    with pytest.raises(MissingDependencyError, match=r"gpt4all-rag\[onnx\]"):
+    with pytest.raises(MissingDependencyError, match=r"pip install onnxscript"):
         export_onnx(bundled_folder(), tmp_path / "model.onnx")
     assert not (tmp_path / "model.onnx").exists()
 

@@ -37,6 +37,11 @@ def test_fts_query_quotes_terms_and_survives_syntax() -> None:
     assert fts_query("  ... !!! ") is None
 
 
+def test_function_words_are_searched_too() -> None:
+    assert query_terms("Why is R called R?") == ["why", "is", "r", "called"]
+    assert query_terms("如何 sort the 数据框") == ["如何", "sort", "the", "数据", "据框"]
+
+
 def _record(source: str, seq: int, text: str, **metadata: object) -> ChunkRecord:
     digest = hashlib.sha256(text.encode()).hexdigest()
     meta: dict[str, str | int | float | bool] = {
