@@ -130,7 +130,7 @@ class LocalDocs:
             model = self.settings.embedding_model
             backend = backend_for(self.recorded_settings()[0], self.settings.embedding_backend)
             self._embeddings = GPT4AllEmbeddings(
-                model_name=model, backend="torch" if model.endswith(".gguf") else backend
+                model_name=model, backend="torch" if model.lower().endswith(".gguf") else backend
             )
         return self._embeddings
 
