@@ -116,3 +116,29 @@ def test_embedding_backend_setting_applies_to_new_collections(tmp_path: Path) ->
     rebuilt = reader.recorded_settings()[0]
     assert rebuilt is not None and not rebuilt.endswith(":int8")
     assert reader.embeddings.model_id == rebuilt
+
+
+def test_default_backend_indexes_and_searches_without_torch(tmp_path: Path) -> None:
+    """Once the model is exported (once per data home), ONNX Runtime alone does the work."""
+    import os
+    import subprocess
+    import sys
+
+    GPT4AllEmbeddings(backend="onnx").embed_query("export the model if it is not yet")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.md").write_text("The zorblax filter is replaced every 90 days.")
+    code = (
+        "import sys\n"
+        "from gpt4all_rag.config import Settings\n"
+        "from gpt4all_rag.localdocs import LocalDocs\n"
+        f"docs = LocalDocs('plain', settings=Settings(home={str(tmp_path / 'home')!r}))\n"
+        f"assert docs.index([{str(folder)!r}]).added == 1\n"
+        "hits = docs.as_retriever(k=1).invoke('How often is the zorblax filter replaced?')\n"
+        "print(docs.recorded_settings()[0], len(hits), 'torch' in sys.modules)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split() == ["all-MiniLM-L6-v2:384", "1", "False"]
