@@ -125,6 +125,7 @@ class Indexer:
         self._batch_size = max(1, batch_size)
         self._max_file_size = max_file_size
         self._tracker = ProgressTracker(progress)
+        self._model_loaded = False
         self._store_is_missing = store_is_missing
         self._report = IndexReport()
         self._batch = _Batch()
@@ -317,6 +318,7 @@ class Indexer:
                     vectors[digest] = stored[chunk_id]
         pending = [(digest, text) for digest, text in batch.texts.items() if digest not in vectors]
         if pending:
+            self._load_model()
             started = time.perf_counter()
             embedded = self._embeddings.embed_documents([text for _, text in pending])
             self._tracker.embedded(len(pending), time.perf_counter() - started)
@@ -324,6 +326,14 @@ class Indexer:
             vectors.update(zip((digest for digest, _ in pending), embedded, strict=True))
             self._tracker.emit("indexing")
         return vectors
+
+    def _load_model(self) -> None:
+        """Load the embedding model before its first batch, so that the user sees why the run
+        waits (an ONNX export takes seconds the first time) and embeddings/s excludes it."""
+        if not self._model_loaded:
+            self._tracker.emit("loading model")
+            _ = self._embeddings.model_id  # the id comes from the loaded model
+            self._model_loaded = True
 
     def _remove_gone(self, found: ScanResult, known: dict[str, FileState]) -> None:
         """Forget files under the indexed paths that were not found (deleted, excluded, refused)."""

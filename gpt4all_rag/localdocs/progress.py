@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Phase = Literal["scanning", "repairing", "indexing", "removing", "done"]
+Phase = Literal["scanning", "repairing", "loading model", "indexing", "removing", "done"]
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,9 @@ def test_progress_updates(settings: Settings, folder: Path) -> None:
     assert last.files_done == last.files_total == 2
     assert last.chunks_embedded > 0 and last.embeddings_per_second > 0
     assert any(u.current.endswith("a.txt") for u in updates)
+    # The model is loaded once, before the first batch, and says so.
+    loading = phases.index("loading model")
+    assert phases.count("loading model") == 1 and updates[loading].chunks_embedded == 0
 
 
 def test_backend_follows_the_collections_vectors() -> None:
