@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fpdf import FPDF
+from pdf_pages import write_pdf
 from typer.testing import CliRunner
 
 from gpt4all_rag.cli import app
@@ -58,15 +58,6 @@ QA: list[dict[str, Any]] = [
 ]
 
 
-def _write_pdf(path: Path, pages: list[str]) -> None:
-    pdf = FPDF()
-    for text in pages:
-        pdf.add_page()
-        pdf.set_font("helvetica", size=11)
-        pdf.multi_cell(w=0, text=text)
-    pdf.output(str(path))
-
-
 def _write_qa(path: Path, items: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
     return path
@@ -84,7 +75,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (home / "bundled").symlink_to(shared, target_is_directory=True)
     docs = root / "docs"
     docs.mkdir()
-    _write_pdf(docs / "tiny.pdf", PAGES)
+    write_pdf(docs / "tiny.pdf", PAGES, font_size=11)
     (docs / "notes.md").write_text(NOTES, encoding="utf-8")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GPT4ALL_RAG_HOME", str(home))

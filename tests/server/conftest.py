@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from local_ports import free_port
 from srv_helpers import (
     ALLOWED_ORIGIN,
     API_KEY,
@@ -24,7 +25,6 @@ from srv_helpers import (
     SESSION_BUNDLED,
     RunningServer,
     cli_executable,
-    free_port,
     write_corpus,
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from pdf_pages import write_pdf
 
 SESSION_BUNDLED = Path(os.environ["GPT4ALL_RAG_HOME"]) / "bundled"
 """The session's assembled bundled model (see tests/conftest.py), shared by every home."""
@@ -64,32 +64,12 @@ class RunningServer:
         return reply
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def cli_executable() -> str:
     """The `gpt4all-rag` console script of this environment."""
     found = Path(sys.executable).with_name("gpt4all-rag")
     if not found.exists():
         pytest.fail("the gpt4all-rag console script is missing: pip install -e '.[test,server]'")
     return str(found)
-
-
-def write_pdf(path: Path, pages: list[str]) -> Path:
-    """A real PDF with one text page per entry."""
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    for text in pages:
-        pdf.add_page()
-        pdf.set_font("helvetica", size=12)
-        pdf.multi_cell(w=0, text=text)
-    pdf.output(str(path))
-    return path
 
 
 def write_corpus(folder: Path) -> Path:

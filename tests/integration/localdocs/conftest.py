@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from local_ports import free_port
 
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
 
@@ -22,12 +22,6 @@ def embeddings() -> GPT4AllEmbeddings:
     model = GPT4AllEmbeddings()
     model.embed_query("warm up")
     return model
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _chroma_executable() -> str:
@@ -43,7 +37,7 @@ def _chroma_executable() -> str:
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``chroma run`` server on a free port; yields its URL, stops it afterwards."""
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("wb")
     command = [_chroma_executable(), "run", "--path", str(data / "db")]

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import docx
-from fpdf import FPDF
+import pdf_pages
 
 from connectors.folder import FoundFile, walk
 from connectors.registry import get_registry
@@ -34,13 +34,8 @@ def paragraphs(seed: int, count: int) -> str:
 
 
 def write_pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    for text in pages:
-        pdf.add_page()
-        pdf.set_font("helvetica", size=11)
-        pdf.multi_cell(w=0, text=text)
-    pdf.output(str(path))
-    return path
+    """A PDF with one page per entry, in 11-point type."""
+    return pdf_pages.write_pdf(path, pages, font_size=11)
 
 
 def write_docx(path: Path, text: str) -> Path:

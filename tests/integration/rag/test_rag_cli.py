@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from rag_other_model import OtherModel
 from typer.testing import CliRunner, Result
 
 from gpt4all_rag.cli import app
@@ -91,22 +92,6 @@ def test_unknown_collection_lists_the_existing_ones(command: str) -> None:
     assert result.exit_code == 2
     assert "No collection named 'no-such-thing'" in err(result)
     assert "demo" in err(result) and "notes" in err(result)
-
-
-class OtherModel:
-    """Deterministic stand-in for another embedding model (another name and dimension)."""
-
-    model_id = "other-model:8"
-    max_tokens = 256
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split()) + 2
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [[float(len(t) % (i + 2)) + 1.0 for i in range(8)] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
 
 
 def test_collection_indexed_with_another_embedding_model(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from langchain_core.documents import Document
+from rag_other_model import OtherModel
 
 from gpt4all_rag.config import Settings
 from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
@@ -101,22 +102,6 @@ def test_unknown_collection(rag_home: Path) -> None:
     retriever = LocalDocs("nope", settings=Settings(home=rag_home)).as_retriever()
     with pytest.raises(CollectionNotFoundError, match="demo, notes"):
         retriever.invoke("anything")
-
-
-class OtherModel:
-    """Deterministic stand-in for a different embedding model (another name and dimension)."""
-
-    model_id = "other-model:8"
-    max_tokens = 256
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split()) + 2
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [[float(len(t) % (i + 2)) + 1.0 for i in range(8)] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
 
 
 def test_collection_of_another_embedding_model(rag_home: Path, tmp_path: Path) -> None:

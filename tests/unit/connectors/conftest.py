@@ -9,26 +9,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from fpdf import FPDF
+from pdf_pages import write_pdf
 from pypdf import PdfWriter
 
 MakePdf = Callable[..., Path]
 MakeDocx = Callable[..., Path]
 InstallPlugin = Callable[..., Path]
-
-
-def write_pdf(path: Path, pages: list[str], *, title: str | None = None) -> Path:
-    """Write a real PDF with one page per string (an empty string makes a blank page)."""
-    pdf = FPDF()
-    if title is not None:
-        pdf.set_title(title)
-    for text in pages:
-        pdf.add_page()
-        pdf.set_font("helvetica", size=12)
-        if text:
-            pdf.multi_cell(w=0, text=text)
-    pdf.output(str(path))
-    return path
 
 
 @pytest.fixture
