@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
 
+    from gpt4all_rag.embeddings import GPT4AllEmbeddings
     from gpt4all_rag.localdocs.retriever import HybridRetriever
     from gpt4all_rag.localdocs.splitting import SplitSettings
     from gpt4all_rag.rag import Answer
@@ -125,13 +126,7 @@ class LocalDocs:
     def embeddings(self) -> IndexEmbeddings:
         """The embedding model (built on first use)."""
         if self._embeddings is None:
-            from gpt4all_rag.embeddings import GPT4AllEmbeddings
-
-            model = self.settings.embedding_model
-            backend = backend_for(self.recorded_settings()[0], self.settings.embedding_backend)
-            self._embeddings = GPT4AllEmbeddings(
-                model_name=model, backend="torch" if model.lower().endswith(".gguf") else backend
-            )
+            self._embeddings = configured_embeddings(self.settings, self.recorded_settings()[0])
         return self._embeddings
 
     @property
@@ -507,6 +502,18 @@ class _CheckedEmbeddings:
     @property
     def model_id(self) -> str:
         return self._inner.model_id
+
+
+def configured_embeddings(settings: Settings, recorded: str | None = None) -> GPT4AllEmbeddings:
+    """The settings' embedding model, on the backend that matches the ``recorded`` model id of a
+    collection (the settings' backend when None); a GGUF model always runs on llama.cpp."""
+    from gpt4all_rag.embeddings import GPT4AllEmbeddings
+
+    model = settings.embedding_model
+    backend = backend_for(recorded, settings.embedding_backend)
+    return GPT4AllEmbeddings(
+        model_name=model, backend="torch" if model.lower().endswith(".gguf") else backend
+    )
 
 
 def backend_for(recorded: str | None, preferred: EmbeddingBackend) -> EmbeddingBackend:

@@ -10,6 +10,7 @@ from gpt4all_rag.config import DEFAULT_CHAT_MODEL, Settings, get_settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
 from gpt4all_rag.errors import ModelNotFoundError
 from gpt4all_rag.llms import GPT4All
+from gpt4all_rag.localdocs.collection import configured_embeddings
 from gpt4all_rag.models import ModelSpec, list_models
 
 
@@ -102,5 +103,6 @@ class ModelCatalog:
             )
         with self._lock:
             if self._embeddings is None:
-                self._embeddings = GPT4AllEmbeddings(model_name=self.settings.embedding_model)
+                # The backend LocalDocs uses for new collections: one model serves both.
+                self._embeddings = configured_embeddings(self.settings)
             return self._embeddings
