@@ -6,6 +6,9 @@ sampling, alternating the contenders run by run, and prints medians and ratios:
 - tokens/s of ``ChatGPT4All.stream`` / ``Llama.create_completion(stream=True)`` (target >= 0.97)
 - the same ratio for LangChain community's ``LlamaCpp`` (the anchor)
 - time to first token for a ~1,000-token prompt, ours and raw
+- raw llama-cpp-python with llama.cpp's extra buffer types off (the AMX workaround, which also
+  turns off weight repacking): what the workaround would cost if it applied on this CPU. Ours
+  applies it only where the llama.cpp build has AMX (``llama_extra_buffers = "auto"``).
 
 Run: python bench/generation.py [--runs 7] [--tokens 128] [--threads N]
 """
@@ -20,6 +23,11 @@ from typing import Any
 
 from gpt4all_rag import ChatGPT4All
 from gpt4all_rag.config import get_settings
+from gpt4all_rag.llama.cpu_support import (
+    extra_buffers_wanted,
+    llama_system_info,
+    model_params_for,
+)
 
 PROMPT = "Question: Write a long essay about the history of the city of Rome.\nAnswer:"
 SAMPLING = {"temperature": 0.0, "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.0}
@@ -54,6 +62,11 @@ def main() -> None:
     path = str(ours.spec.path)
     common = {"n_ctx": 4096, "n_threads": args.threads, "n_batch": 512, "verbose": False}
     raw = Llama(model_path=path, n_threads_batch=args.threads, **common)
+    with model_params_for(False):
+        raw_no_extra = Llama(model_path=path, n_threads_batch=args.threads, **common)
+    assert not raw_no_extra.model_params.use_extra_bufts
+    print(f"llama.cpp: {llama_system_info()}")
+    print(f"ours: extra buffer types {'on' if extra_buffers_wanted('auto') else 'off'}")
     anchor_sampling = {key: value for key, value in SAMPLING.items() if key != "min_p"}
     anchor = LlamaCpp(
         model_path=path,
@@ -82,6 +95,13 @@ def main() -> None:
         stream = raw.create_completion(prompt, max_tokens=args.tokens, stream=True, **SAMPLING)
         return timed_stream(stream)
 
+    def run_raw_no_extra(prompt: str) -> tuple[float, float, int]:
+        raw_no_extra.reset()
+        stream = raw_no_extra.create_completion(
+            prompt, max_tokens=args.tokens, stream=True, **SAMPLING
+        )
+        return timed_stream(stream)
+
     def run_anchor(prompt: str) -> tuple[float, float, int]:
         return timed_stream(anchor.stream(prompt))
 
@@ -89,6 +109,7 @@ def main() -> None:
         "ChatGPT4All.stream": run_ours,
         "llama_cpp create_completion": run_raw,
         "community LlamaCpp": run_anchor,
+        "llama_cpp, extra buffers off": run_raw_no_extra,
     }
     speeds = measure(contenders, PROMPT, args.runs, tokens_per_second=True)
     long_prompt = "Context: " + " ".join(["The quick brown fox jumps over the lazy dog."] * 100)
@@ -129,12 +150,11 @@ def report(speeds: dict[str, list[float]], first_token: dict[str, list[float]], 
     for name, values in speeds.items():
         median = statistics.median(values)
         print(f"{name:32} {median:12.1f} {median / raw:12.3f}")
-    ours_ttft = statistics.median(first_token["ChatGPT4All.stream"])
     raw_ttft = statistics.median(first_token["llama_cpp create_completion"])
-    print(
-        f"\ntime to first token, ~1,000-token prompt: ChatGPT4All {ours_ttft * 1000:.0f} ms, "
-        f"raw {raw_ttft * 1000:.0f} ms (ratio {ours_ttft / raw_ttft:.3f})"
-    )
+    print("\ntime to first token, ~1,000-token prompt:")
+    for name, values in first_token.items():
+        median = statistics.median(values)
+        print(f"{name:32} {median * 1000:9.0f} ms {median / raw_ttft:12.3f}")
 
 
 if __name__ == "__main__":

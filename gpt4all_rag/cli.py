@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gpt4all_rag.config import EmbeddingBackend, reset_settings
+from gpt4all_rag.config import EmbeddingBackend, ExtraBuffers, reset_settings
 from gpt4all_rag.errors import GPT4AllRagError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ _SETTING_FLAGS = {
     "threads": "GPT4ALL_RAG_N_THREADS",
     "n_ctx": "GPT4ALL_RAG_N_CTX",
     "chroma_url": "GPT4ALL_RAG_CHROMA_URL",
+    "llama_extra_buffers": "GPT4ALL_RAG_LLAMA_EXTRA_BUFFERS",
 }
 
 
@@ -56,6 +57,12 @@ def main(
     chroma_url: Annotated[
         str | None, typer.Option(help="Chroma server URL (default: embedded).")
     ] = None,
+    llama_extra_buffers: Annotated[
+        ExtraBuffers | None,
+        typer.Option(
+            help="llama.cpp extra buffer types (AMX, repacking): auto (off on AMX builds), on, off."
+        ),
+    ] = None,
 ) -> None:
     """Settings given here override the GPT4ALL_RAG_* environment variables."""
     values = {
@@ -66,6 +73,7 @@ def main(
         "threads": threads,
         "n_ctx": n_ctx,
         "chroma_url": chroma_url,
+        "llama_extra_buffers": llama_extra_buffers,
     }
     for key, value in values.items():
         if value is not None:
@@ -124,6 +132,51 @@ def models(as_json: JsonFlag = False) -> None:
     for entry in entries:
         if entry.error:
             err_console.print(f"[yellow]Skipped[/] {entry.error}", highlight=False)
+
+
+@app.command()
+def doctor(
+    as_json: JsonFlag = False,
+    no_live: Annotated[
+        bool, typer.Option("--no-live", help="Skip the live checks (model, embeddings, Chroma).")
+    ] = False,
+) -> None:
+    """Check this machine: versions, CPU, llama.cpp build, data home, and live checks of the
+    chat model, the embeddings and Chroma, each in a child process so that a crash is reported.
+
+    Exit status: 0 when every check passes, 1 otherwise.
+    """
+    from gpt4all_rag.diagnostics.doctor import run_doctor
+
+    report = run_doctor(live=not no_live)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_doctor(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _print_doctor(report: Any) -> None:
+    facts = report.facts
+    packages = ", ".join(
+        f"{name} {version or 'missing'}" for name, version in facts["packages"].items()
+    )
+    console.print(f"Python {facts['python']} on {facts['platform']}", highlight=False)
+    console.print(
+        f"CPU: {facts['cpu']} ({' '.join(facts['cpu_flags']) or 'flags unknown'})", highlight=False
+    )
+    console.print(f"Packages: {packages}", highlight=False)
+    if "llama_system_info" in facts:
+        console.print(f"llama.cpp: {facts['llama_system_info']}", highlight=False)
+    console.print(f"Data home: {facts['home']}", highlight=False)
+    for check in report.checks:
+        mark = "[green]ok[/]  " if check.ok else "[bold red]FAIL[/]"
+        console.print(f"{mark} {check.name}: {check.detail}", highlight=False)
+        if check.fix:
+            console.print(f"       fix: {check.fix}", highlight=False)
+    verdict = "[green]All checks passed.[/]" if report.ok else "[bold red]Some checks failed.[/]"
+    console.print(verdict)
 
 
 # --- LocalDocs: index and collections -----------------------------------------------------------

@@ -20,6 +20,10 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 EmbeddingBackend = Literal["torch", "onnx", "onnx-int8"]
 """How a sentence-transformers model runs: torch, ONNX Runtime, or ONNX Runtime with 8-bit weights."""
 
+ExtraBuffers = Literal["auto", "on", "off"]
+"""llama.cpp's extra buffer types (AMX, weight repacking): ``auto`` turns them off only where the
+llama.cpp build has AMX (its kernels crash there), ``on``/``off`` force them."""
+
 MAX_DEFAULT_N_CTX = 8192
 """Context windows default to the model's trained length, capped here."""
 
@@ -71,6 +75,8 @@ class Settings(BaseSettings):
     """Context window; None means the model's trained length capped at 8192."""
     chroma_url: str | None = None
     """Chroma server URL (http://host:port); None means the embedded store under the home."""
+    llama_extra_buffers: ExtraBuffers = "auto"
+    """Load llama.cpp models with extra buffer types: ``auto`` (off where the build has AMX)."""
 
     @property
     def models_dir(self) -> Path:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gpt4all_rag.config import MAX_DEFAULT_N_CTX, Settings, get_settings
 from gpt4all_rag.errors import ContextOverflowError
+from gpt4all_rag.llama.cpu_support import extra_buffers_wanted, model_params_for
 from gpt4all_rag.models import ModelSpec
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ class _StopMatcher:
         return longest
 
 
-_MODELS: dict[tuple[str, int, int, bool], LoadedModel] = {}
+_MODELS: dict[tuple[str, int, int, bool, bool], LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -223,16 +224,18 @@ def load_model(
     settings = get_settings()
     n_ctx = n_ctx or default_n_ctx(spec, settings)
     n_threads = n_threads or settings.threads()
-    key = (str(spec.path), n_ctx, n_threads, embedding)
+    extra_buffers = extra_buffers_wanted(settings.llama_extra_buffers)
+    key = (str(spec.path), n_ctx, n_threads, embedding, extra_buffers)
     with _MODELS_LOCK:
         if key not in _MODELS:
-            _MODELS[key] = LoadedModel(
-                spec, _load_llama(spec, n_ctx, n_threads, embedding), n_ctx, n_threads
-            )
+            llama = _load_llama(spec, n_ctx, n_threads, embedding, extra_buffers)
+            _MODELS[key] = LoadedModel(spec, llama, n_ctx, n_threads)
         return _MODELS[key]
 
 
-def _load_llama(spec: ModelSpec, n_ctx: int, n_threads: int, embedding: bool) -> Llama:
+def _load_llama(
+    spec: ModelSpec, n_ctx: int, n_threads: int, embedding: bool, extra_buffers: bool
+) -> Llama:
     from llama_cpp import Llama
 
     from gpt4all_rag.errors import InvalidModelFileError
@@ -240,15 +243,16 @@ def _load_llama(spec: ModelSpec, n_ctx: int, n_threads: int, embedding: bool) ->
 
     quiet_llama_logs()
     try:
-        return Llama(
-            model_path=str(spec.path),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            n_threads_batch=n_threads,
-            n_batch=min(512, n_ctx),
-            embedding=embedding,
-            verbose=False,
-        )
+        with model_params_for(extra_buffers):
+            return Llama(
+                model_path=str(spec.path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                n_batch=min(512, n_ctx),
+                embedding=embedding,
+                verbose=False,
+            )
     except (ValueError, RuntimeError) as error:
         raise InvalidModelFileError(
             f"{spec.path}: llama.cpp could not load this model ({error}). It may need a newer "

@@ -6,8 +6,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from gpt4all_rag.diagnostics.doctor import CheckResult
 
 # Set before anything reads settings: the whole session runs on a throwaway data home, offline.
 SESSION_HOME = Path(tempfile.mkdtemp(prefix="gpt4all-rag-tests-"))
@@ -21,6 +25,31 @@ for _name in ("GPT4ALL_RAG_CHAT_MODEL", "GPT4ALL_RAG_EMBEDDING_MODEL", "GPT4ALL_
 from gpt4all_rag.config import reset_settings  # noqa: E402
 
 reset_settings()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Before any test: generate a few tokens with the bundled model in a child process, and stop
+    the run with one clear line if llama.cpp crashes there (instead of a bare segfault later)."""
+    if "not models" in (session.config.option.markexpr or ""):
+        return
+    from gpt4all_rag.diagnostics.doctor import run_live_check
+
+    info = run_live_check("system-info")
+    system_info = info.data.get("system_info") if info.ok else None
+    checked = run_live_check("generate", system_info) if info.ok else info
+    if "signal" in checked.data:
+        pytest.exit(crash_line(checked, system_info), returncode=3)
+
+
+def crash_line(check: CheckResult, system_info: str | None) -> str:
+    """One line: what crashed, the CPU flags that matter, the llama.cpp build, what to do."""
+    from gpt4all_rag.llama.cpu_support import cpu_flags
+
+    return (
+        f"llama.cpp crashed in the {check.name} check ({check.data['signal']}) before any test "
+        f"ran; CPU flags: {' '.join(cpu_flags()) or 'unknown'}; llama.cpp build: "
+        f"{system_info or 'unknown'}; fix: {check.fix} (`gpt4all-rag doctor` shows more)"
+    )
 
 
 @pytest.fixture

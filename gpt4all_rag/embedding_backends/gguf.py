@@ -32,19 +32,22 @@ class LlamaEncoder:
                 "missing or broken here: reinstall it with `pip install --force-reinstall "
                 "llama-cpp-python`."
             ) from exc
+        from gpt4all_rag.llama.cpu_support import extra_buffers_wanted, model_params_for
         from gpt4all_rag.llama_logs import quiet_llama_logs
 
         quiet_llama_logs()
         n_ctx = min(spec.context_length or 512, GGUF_MAX_CTX)
-        self._llm = llama_cpp.Llama(
-            model_path=str(ref.path),
-            embedding=True,
-            n_ctx=n_ctx,
-            n_batch=n_ctx,
-            n_ubatch=n_ctx,
-            n_threads=get_settings().threads(),
-            verbose=False,
-        )
+        settings = get_settings()
+        with model_params_for(extra_buffers_wanted(settings.llama_extra_buffers)):
+            self._llm = llama_cpp.Llama(
+                model_path=str(ref.path),
+                embedding=True,
+                n_ctx=n_ctx,
+                n_batch=n_ctx,
+                n_ubatch=n_ctx,
+                n_threads=settings.threads(),
+                verbose=False,
+            )
         self.max_tokens = n_ctx
         self.dimension = int(self._llm.n_embd())
         self._lock = threading.Lock()
