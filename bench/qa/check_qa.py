@@ -26,7 +26,7 @@ import json
 import re
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _SPACE = re.compile(r"\s+")
@@ -36,13 +36,14 @@ def _norm(text: str) -> str:
     return _SPACE.sub(" ", text.replace("\xa0", " ")).strip().casefold()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pdf_pages(path: Path) -> tuple[str, ...]:
     try:
         import pypdfium2 as pdfium
     except ImportError:
-        out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
         return tuple(out.split("\f"))
     pdf = pdfium.PdfDocument(str(path))
     try:
@@ -51,7 +52,7 @@ def _pdf_pages(path: Path) -> tuple[str, ...]:
         pdf.close()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _file_text(path: Path) -> str:
     raw = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix.lower() in {".html", ".htm"}:
@@ -74,7 +75,9 @@ def _variants(text: str) -> dict[str, str]:
 
 def _find(corpus: Path, source: str, index: dict[str, list[Path]]) -> list[Path]:
     parts = Path(source).parts
-    return [p for p in index.get(parts[-1], []) if p.relative_to(corpus).parts[-len(parts):] == parts]
+    return [
+        p for p in index.get(parts[-1], []) if p.relative_to(corpus).parts[-len(parts) :] == parts
+    ]
 
 
 def check(corpus: Path, qa_files: list[Path]) -> int:
@@ -127,8 +130,10 @@ def check(corpus: Path, qa_files: list[Path]) -> int:
                 elif how != "plain":
                     hard += 1
                     print(f"hard {where}: {want!r} in {item['source']} pages {pages} ({how})")
-    print(f"{total} answerable questions, {unanswerable} unanswerable; "
-          f"{failures} failures; {hard} answer strings found only after line-break repair")
+    print(
+        f"{total} answerable questions, {unanswerable} unanswerable; "
+        f"{failures} failures; {hard} answer strings found only after line-break repair"
+    )
     return 1 if failures else 0
 
 
