@@ -240,6 +240,32 @@ def _print_report(report: Any, collection: str) -> None:
     console.print(table)
     for failed in report.failed:
         err_console.print(f"[red]Failed[/] {failed.source}: {failed.error}", highlight=False)
+    if report.spaceless_pages:
+        count = sum(len(item.pages) for item in report.spaceless_pages)
+        err_console.print(
+            f"[yellow]Space-less text[/] on {count} page(s) of {len(report.spaceless_pages)} "
+            "file(s): their words run together, so keyword search and answers may miss them.",
+            highlight=False,
+        )
+        for item in report.spaceless_pages:
+            err_console.print(f"  {item.source}: {_page_ranges(item.pages)}", highlight=False)
+
+
+def _page_ranges(pages: list[int], limit: int = 8) -> str:
+    """``[1, 2, 3, 7]`` -> ``"pages 1-3, 7"``; past ``limit`` ranges, ``"... (N more)"``."""
+    ranges: list[list[int]] = []
+    for page in pages:
+        if ranges and page == ranges[-1][1] + 1:
+            ranges[-1][1] = page
+        else:
+            ranges.append([page, page])
+    shown = [str(a) if a == b else f"{a}-{b}" for a, b in ranges[:limit]]
+    more = sum(b - a + 1 for a, b in ranges[limit:])
+    return (
+        ("page " if len(pages) == 1 else "pages ")
+        + ", ".join(shown)
+        + (f", ... ({more} more)" if more else "")
+    )
 
 
 @app.command()
@@ -302,7 +328,9 @@ def index(
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
     if as_json:
-        print_json(report.model_dump(mode="json"))
+        # spaceless_pages appears only when a page was flagged (docs/cli.md)
+        hidden = None if report.spaceless_pages else {"spaceless_pages"}
+        print_json(report.model_dump(mode="json", exclude=hidden))
     else:
         _print_report(report, collection)
     if report.failed:

@@ -34,7 +34,7 @@ from gpt4all_rag.localdocs.parse import (
     parse_ahead,
 )
 from gpt4all_rag.localdocs.progress import IndexProgress, ProgressTracker
-from gpt4all_rag.localdocs.report import FailedSource, IndexReport
+from gpt4all_rag.localdocs.report import FailedSource, IndexReport, SpacelessPages
 from gpt4all_rag.localdocs.scan import Candidate, ScanResult, Walker, resolve_roots, scan
 from gpt4all_rag.localdocs.store import VectorStore
 
@@ -285,6 +285,11 @@ class Indexer:
         new_hashes = {r.chunk_hash: r.text for r in insert if r.chunk_hash not in self._batch.texts}
         self._batch.texts.update(new_hashes)
         self._batch.reuse.update(self._ledger.ids_for_hashes(new_hashes))
+        spaceless = {r.page for r in parsed.records if r.metadata.get("spaceless") is True}
+        if pages := sorted(page for page in spaceless if page is not None):
+            self._report.spaceless_pages.append(
+                SpacelessPages(source=candidate.source, pages=pages)
+            )
         if added:
             self._report.added += 1
         else:

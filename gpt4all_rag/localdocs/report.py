@@ -16,6 +16,17 @@ class FailedSource(BaseModel):
     """Why it failed or was skipped, in words a user can act on."""
 
 
+class SpacelessPages(BaseModel):
+    """A file with pages whose text looks space-less (its words run together)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    """Path of the file."""
+    pages: list[int]
+    """The flagged pages, 1-based, ascending."""
+
+
 class IndexReport(BaseModel):
     """The outcome of one indexing run; counts are files, except ``chunks_embedded``."""
 
@@ -33,6 +44,9 @@ class IndexReport(BaseModel):
     """Chunks run through the embedding model (vectors reused from the collection do not count)."""
     failed: list[FailedSource] = Field(default_factory=list)
     """Files that could not be indexed, each with its reason."""
+    spaceless_pages: list[SpacelessPages] = Field(default_factory=list)
+    """Files read in this run with pages whose words look run together (metadata
+    ``spaceless``); keyword search and answers may miss those pages."""
 
     @property
     def ok(self) -> bool:
