@@ -42,21 +42,21 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, PrivateAttr, model_validator
 
 from gpt4all_rag.async_bridge import iterate_in_thread
-from gpt4all_rag.grammars import (
+from gpt4all_rag.llama.grammars import (
     gbnf_for_schema,
     json_object_gbnf,
     tool_call_schema,
     tool_instructions,
 )
-from gpt4all_rag.local_model import LocalModelFields
-from gpt4all_rag.prompt_format import (
+from gpt4all_rag.llama.model_fields import LocalModelFields
+from gpt4all_rag.llama.prompt_formats import (
     ChatTemplateFormat,
     ChatTurn,
     CompletionFormat,
     PromptFormat,
     RenderedPrompt,
 )
-from gpt4all_rag.runtime import Finished, SamplingParams
+from gpt4all_rag.llama.runtime import Finished, SamplingParams
 
 ToolChoice = Literal["auto", "any", "required", "none"] | str | bool | dict[str, Any]
 

@@ -95,7 +95,7 @@ def print_json(value: Any) -> None:
 @app.command()
 def models(as_json: JsonFlag = False) -> None:
     """List the bundled default model and every GGUF file in the models folder."""
-    from gpt4all_rag.models import list_models
+    from gpt4all_rag.llama.catalog import list_models
 
     try:
         entries = list_models()
@@ -568,7 +568,7 @@ def chat(
     Commands: /sources (the last answer's sources), /reset (forget the conversation),
     /quit (or Ctrl-D).
     """
-    from gpt4all_rag.chat_session import ChatSession
+    from gpt4all_rag.rag.chat_session import ChatSession
 
     try:
         session = ChatSession(_answer_chain(collection, k, model, chroma_url))
@@ -760,8 +760,8 @@ def eval_command(
     Exit status: 0 when the evaluation ran, 2 when it could not start (bad QA file, unknown
     collection, other embedding model).
     """
-    from gpt4all_rag.evaluation import evaluate_collection, load_qa
     from gpt4all_rag.localdocs import LocalDocs
+    from gpt4all_rag.rag.evaluation import evaluate_collection, load_qa
 
     try:
         total = len(load_qa(qa_file))

@@ -22,7 +22,7 @@ import asyncio
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from gpt4all_rag.config import get_settings
+from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends import (
     _ENCODERS,  # noqa: F401  (private names that tests reach through this module)
     Encoder,
@@ -40,6 +40,7 @@ from gpt4all_rag.embedding_backends.base import (
 from gpt4all_rag.embedding_backends.base import length_batches as _length_batches  # noqa: F401
 from gpt4all_rag.embedding_backends.onnx import export_onnx, quantize_onnx
 from gpt4all_rag.embedding_backends.onnx import read_pipeline as _read_pipeline  # noqa: F401
+from gpt4all_rag.embedding_backends.policy import model_backend
 from gpt4all_rag.errors import UnsupportedModelError
 
 __all__ = [
@@ -181,3 +182,13 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
         ``onnx`` (equal vectors), with ``:int8`` appended for ``onnx-int8``."""
         suffix = INT8_SUFFIX if self.backend == "onnx-int8" else ""
         return f"{self._ref.name}:{self.dimension}{suffix}"
+
+
+def configured_embeddings(settings: Settings, recorded: str | None = None) -> GPT4AllEmbeddings:
+    """The settings' embedding model, on the backend that matches the ``recorded`` model id of a
+    collection (the settings' backend when None); a GGUF model always runs on llama.cpp."""
+    model = settings.embedding_model
+    return GPT4AllEmbeddings(
+        model_name=model,
+        backend=model_backend(model, recorded, settings.embedding_backend),
+    )

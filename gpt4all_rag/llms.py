@@ -12,8 +12,8 @@ from langchain_core.language_models.llms import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 
 from gpt4all_rag.async_bridge import iterate_in_thread
-from gpt4all_rag.local_model import LocalModelFields
-from gpt4all_rag.runtime import Finished
+from gpt4all_rag.llama.model_fields import LocalModelFields
+from gpt4all_rag.llama.runtime import Finished
 
 
 class GPT4All(LocalModelFields, BaseLLM):

@@ -31,8 +31,8 @@ def system_info() -> dict[str, Any]:
 
 def generate() -> dict[str, Any]:
     """Load the configured chat model and generate a few tokens greedily."""
-    from gpt4all_rag.models import resolve_model
-    from gpt4all_rag.runtime import Finished, SamplingParams, load_model
+    from gpt4all_rag.llama.catalog import resolve_model
+    from gpt4all_rag.llama.runtime import Finished, SamplingParams, load_model
 
     spec = resolve_model(None)
     started = time.perf_counter()

@@ -5,7 +5,8 @@
   (``onnx``, or ``onnx-int8`` with 8-bit weights);
 * :mod:`~gpt4all_rag.embedding_backends.gguf`: a GGUF embedding model through llama.cpp;
 * :mod:`~gpt4all_rag.embedding_backends.base`: what they share (model resolution, tokenizers,
-  normalization, length batching).
+  normalization, length batching);
+* :mod:`~gpt4all_rag.embedding_backends.policy`: which backend runs a collection's model.
 
 Loaded models are heavy: each is built once per process and shared by every caller that names the
 same (model path, backend). Nothing heavy is imported until a model is first used.

@@ -1,6 +1,6 @@
 """The GGUF backend: a GGUF embedding model run by llama.cpp, one text per call.
 
-The model is built here rather than through :func:`gpt4all_rag.runtime.load_model`: embeddings
+The model is built here rather than through :func:`gpt4all_rag.llama.runtime.load_model`: embeddings
 need one whole text in one llama.cpp batch (``n_batch = n_ubatch = n_ctx``), and the runtime
 builds its contexts with ``n_batch = min(512, n_ctx)``, which would truncate texts at 512 tokens.
 """
@@ -21,7 +21,7 @@ class LlamaEncoder:
     """A GGUF embedding model run by llama.cpp, calls serialized (llama.cpp is not thread-safe)."""
 
     def __init__(self, ref: EmbeddingModelRef) -> None:
-        from gpt4all_rag.models import read_spec
+        from gpt4all_rag.llama.catalog import read_spec
 
         spec = read_spec(ref.path)  # a clear InvalidModelFileError for a broken file
         try:
@@ -33,7 +33,7 @@ class LlamaEncoder:
                 "llama-cpp-python`."
             ) from exc
         from gpt4all_rag.llama.cpu_support import extra_buffers_wanted, model_params_for
-        from gpt4all_rag.llama_logs import quiet_llama_logs
+        from gpt4all_rag.llama.logs import quiet_llama_logs
 
         quiet_llama_logs()
         n_ctx = min(spec.context_length or 512, GGUF_MAX_CTX)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 
-from gpt4all_rag.config import EmbeddingBackend, Settings, get_settings
+from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
 from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
 
-    from gpt4all_rag.embeddings import GPT4AllEmbeddings
     from gpt4all_rag.localdocs.retriever import HybridRetriever
     from gpt4all_rag.localdocs.splitting import SplitSettings
     from gpt4all_rag.rag import Answer
@@ -126,6 +125,8 @@ class LocalDocs:
     def embeddings(self) -> IndexEmbeddings:
         """The embedding model (built on first use)."""
         if self._embeddings is None:
+            from gpt4all_rag.embeddings import configured_embeddings
+
             self._embeddings = configured_embeddings(self.settings, self.recorded_settings()[0])
         return self._embeddings
 
@@ -502,31 +503,6 @@ class _CheckedEmbeddings:
     @property
     def model_id(self) -> str:
         return self._inner.model_id
-
-
-def configured_embeddings(settings: Settings, recorded: str | None = None) -> GPT4AllEmbeddings:
-    """The settings' embedding model, on the backend that matches the ``recorded`` model id of a
-    collection (the settings' backend when None); a GGUF model always runs on llama.cpp."""
-    from gpt4all_rag.embeddings import GPT4AllEmbeddings
-
-    model = settings.embedding_model
-    backend = backend_for(recorded, settings.embedding_backend)
-    return GPT4AllEmbeddings(
-        model_name=model, backend="torch" if model.lower().endswith(".gguf") else backend
-    )
-
-
-def backend_for(recorded: str | None, preferred: EmbeddingBackend) -> EmbeddingBackend:
-    """The embedding backend for a collection: the one whose vectors it holds, once it has any.
-
-    ``onnx-int8`` vectors carry ``:int8`` in the recorded model id; ``torch`` and ``onnx`` make
-    the same vectors, so either serves a collection built by the other.
-    """
-    if recorded is None:
-        return preferred
-    if recorded.endswith(INT8_SUFFIX):
-        return "onnx-int8"
-    return "torch" if preferred == "onnx-int8" else preferred
 
 
 def _same_model_cheap(embeddings: IndexEmbeddings, recorded: str) -> bool:

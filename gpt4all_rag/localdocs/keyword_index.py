@@ -17,8 +17,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from gpt4all_rag.localdocs.text_terms import CJK_RUN, CJK_RUN_OR_WORD, normalize
 from gpt4all_rag.localdocs.where import Where, where_sql
+from gpt4all_rag.text.terms import CJK_RUN, CJK_RUN_OR_WORD, normalize
 
 FTS_TABLE = "chunk_fts"
 """Name of the FTS5 table; its rowid is the ``rowid`` of the ledger's ``chunks`` table."""

@@ -14,8 +14,8 @@ from pydantic import ConfigDict, Field, field_validator
 
 from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.fusion import cosine, maximal_marginal_relevance, reciprocal_rank_fusion
-from gpt4all_rag.localdocs.relevance import content_terms, coverages, is_mostly_cjk
 from gpt4all_rag.localdocs.where import Where
+from gpt4all_rag.text.relevance import content_terms, coverages, is_mostly_cjk
 
 Mode = Literal["hybrid", "dense", "keyword"]
 Key = tuple[str, str]

@@ -11,16 +11,16 @@ from starlette.staticfiles import StaticFiles
 
 from gpt4all_rag import __version__
 from gpt4all_rag.config import Settings
-from gpt4all_rag.server.catalog import ModelCatalog
-from gpt4all_rag.server.errors import install_error_handlers
+from gpt4all_rag.server.http_errors import install_error_handlers
 from gpt4all_rag.server.queueing import ModelQueue
-from gpt4all_rag.server.routes import catalog, chat, completions, embeddings, page
+from gpt4all_rag.server.routes import chat, completions, embeddings, listings, page
 from gpt4all_rag.server.security import (
     ApiKeyMiddleware,
     BodyLimitMiddleware,
     HostCheckMiddleware,
     OriginCheckMiddleware,
 )
+from gpt4all_rag.server.served_models import ModelCatalog
 from gpt4all_rag.server.settings import ServerSettings
 from gpt4all_rag.server.state import ServerState
 
@@ -57,7 +57,13 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
     )
     app.state.gpt4all_rag = state
     install_error_handlers(app)
-    for router in (chat.router, completions.router, embeddings.router, catalog.router, page.router):
+    for router in (
+        chat.router,
+        completions.router,
+        embeddings.router,
+        listings.router,
+        page.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     _add_guards(app, settings)

@@ -14,7 +14,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
-from gpt4all_rag.server.errors import APIError
+from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.schemas import ChatMessage
 
 

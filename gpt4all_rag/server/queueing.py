@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from gpt4all_rag.server.errors import server_busy
+from gpt4all_rag.server.http_errors import server_busy
 
 
 @dataclass

@@ -86,7 +86,7 @@ class _Sampling(_Request):
             return None
         stops = [self.stop] if isinstance(self.stop, str) else self.stop
         if len(stops) > 16:
-            from gpt4all_rag.server.errors import APIError
+            from gpt4all_rag.server.http_errors import APIError
 
             raise APIError(400, "At most 16 stop sequences", param="stop")
         return stops

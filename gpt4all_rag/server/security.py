@@ -11,7 +11,7 @@ import hmac
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gpt4all_rag.server.errors import APIError, unauthorized
+from gpt4all_rag.server.http_errors import APIError, unauthorized
 
 
 def _host_name(host_header: str) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 
 from starlette.requests import Request
 
-from gpt4all_rag.server.catalog import ModelCatalog
-from gpt4all_rag.server.errors import APIError
+from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.queueing import ModelQueue
+from gpt4all_rag.server.served_models import ModelCatalog
 from gpt4all_rag.server.settings import ServerSettings
 
 

@@ -13,7 +13,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from gpt4all_rag.errors import GPT4AllRagError
-from gpt4all_rag.server.errors import APIError, ClientGone, to_api_error
+from gpt4all_rag.server.http_errors import APIError, ClientGone, to_api_error
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from gpt4all_rag import ChatGPT4All
-from gpt4all_rag.gguf import _read_string, _read_value, _unpack
-from gpt4all_rag.models import bundled_model_path, read_spec
+from gpt4all_rag.llama.catalog import bundled_model_path, read_spec
+from gpt4all_rag.llama.gguf_header import _read_string, _read_value, _unpack
 
 pytestmark = pytest.mark.models
 

@@ -173,7 +173,7 @@ def test_split_chunks_are_never_truncated(torch_model: GPT4AllEmbeddings) -> Non
 def gguf_model() -> GPT4AllEmbeddings:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed")
-    from gpt4all_rag.models import bundled_model_path
+    from gpt4all_rag.llama.catalog import bundled_model_path
 
     # No small GGUF embedding model ships with the project: the bundled chat model (a GGUF)
     # exercises the same llama.cpp embedding path; its vectors are not meant for retrieval.

@@ -161,7 +161,7 @@ def test_unknown_collection_lists_the_existing_ones(collection: Path) -> None:
 
 @pytest.mark.slow
 def test_answers_with_the_bundled_model(collection: Path) -> None:
-    pytest.importorskip("gpt4all_rag.rag", reason="the answer chain (rag.py) is not built yet")
+    pytest.importorskip("gpt4all_rag.rag", reason="the answer chain is not built yet")
     qa = _write_qa(collection / "answers.jsonl", QA[:2])
     code, out, err = _eval([str(qa), "-c", "tiny", "--json", "-k", "2"])
     assert code == 0, err

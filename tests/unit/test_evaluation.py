@@ -13,7 +13,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from gpt4all_rag.errors import EvalFileError, GPT4AllRagError
-from gpt4all_rag.evaluation import QAItem, evaluate, is_gold, load_qa, matches_source
+from gpt4all_rag.rag.evaluation import QAItem, evaluate, is_gold, load_qa, matches_source
 
 Ranked = list[tuple[str, int | None]]
 """(source, page) of the retrieved chunks, best first."""

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from gpt4all_rag.cli import app
 from gpt4all_rag.errors import InvalidModelFileError, ModelNotFoundError
-from gpt4all_rag.models import bundled_model_path, list_models, read_spec, resolve_model
+from gpt4all_rag.llama.catalog import bundled_model_path, list_models, read_spec, resolve_model
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gpt4all_rag.prompt_format import CompletionFormat, merge_alternating
-from gpt4all_rag.runtime import _StopMatcher
+from gpt4all_rag.llama.prompt_formats import CompletionFormat, merge_alternating
+from gpt4all_rag.llama.runtime import _StopMatcher
 
 
 def test_completion_format_is_a_question_answer_transcript() -> None:

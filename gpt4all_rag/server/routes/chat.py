@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.server.bridge import stream_in_thread
-from gpt4all_rag.server.localdocs import answer_items, check_collections, source_dicts
+from gpt4all_rag.server.collection_answers import answer_items, check_collections, source_dicts
 from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
 from gpt4all_rag.server.schemas import (
     AssistantMessage,

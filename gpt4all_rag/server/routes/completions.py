@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from gpt4all_rag.llms import GPT4All
 from gpt4all_rag.server.bridge import stream_in_thread
-from gpt4all_rag.server.errors import APIError
+from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.schemas import Completion, CompletionChoice, CompletionRequest, Usage
 from gpt4all_rag.server.state import ServerState, completion_id, state_of
 from gpt4all_rag.server.streaming import (

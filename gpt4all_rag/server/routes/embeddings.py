@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
-from gpt4all_rag.server.errors import APIError
+from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.schemas import EmbeddingItem, EmbeddingList, EmbeddingRequest, Usage
 from gpt4all_rag.server.state import state_of
 from gpt4all_rag.server.streaming import unless_disconnected

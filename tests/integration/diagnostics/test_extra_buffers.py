@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from gpt4all_rag.config import reset_settings
+from gpt4all_rag.llama.catalog import default_spec
 from gpt4all_rag.llama.cpu_support import build_has_amx, llama_system_info
-from gpt4all_rag.models import default_spec
-from gpt4all_rag.runtime import Finished, SamplingParams, load_model
+from gpt4all_rag.llama.runtime import Finished, SamplingParams, load_model
 
 pytestmark = pytest.mark.models
 

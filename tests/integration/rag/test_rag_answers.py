@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from gpt4all_rag.localdocs import LocalDocs
 from gpt4all_rag.rag import Answer, AnswerChain
-from gpt4all_rag.rag_prompts import NOT_FOUND
+from gpt4all_rag.rag.prompts import NOT_FOUND
 
 pytestmark = pytest.mark.models
 

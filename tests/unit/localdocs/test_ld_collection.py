@@ -181,7 +181,7 @@ def test_progress_updates(settings: Settings, folder: Path) -> None:
 
 
 def test_backend_follows_the_collections_vectors() -> None:
-    from gpt4all_rag.localdocs.collection import backend_for
+    from gpt4all_rag.embedding_backends.policy import backend_for
 
     assert backend_for(None, "onnx-int8") == "onnx-int8"
     assert backend_for("all-MiniLM-L6-v2:384:int8", "torch") == "onnx-int8"

@@ -9,7 +9,7 @@ from rag_fakes import ListRetriever, RecordingChatModel, doc
 
 from gpt4all_rag.errors import ContextOverflowError, EmptyQuestionError
 from gpt4all_rag.rag import Answer, AnswerChain
-from gpt4all_rag.rag_prompts import NOT_FOUND
+from gpt4all_rag.rag.prompts import NOT_FOUND
 
 
 def chain(documents: list[Document], *replies: str, **kwargs: object) -> AnswerChain:

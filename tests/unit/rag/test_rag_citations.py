@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gpt4all_rag.citations import CitationFilter, clean_citations, supporting_sources
+from gpt4all_rag.rag.citations import CitationFilter, clean_citations, supporting_sources
 
 
 def test_invalid_numbers_are_removed() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from gpt4all_rag.context_budget import Budget, fit_texts
 from gpt4all_rag.errors import ContextOverflowError
+from gpt4all_rag.rag.context_budget import Budget, fit_texts
 
 
 def words(question: str) -> Callable[[list[str]], int]:

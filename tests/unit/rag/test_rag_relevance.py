@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpt4all_rag.localdocs.relevance import content_terms, coverage, coverages, is_mostly_cjk, stem
+from gpt4all_rag.text.relevance import content_terms, coverage, coverages, is_mostly_cjk, stem
 
 
 @pytest.mark.parametrize(

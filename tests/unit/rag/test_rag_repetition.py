@@ -10,7 +10,7 @@ from langchain_core.documents import Document
 from rag_fakes import ListRetriever, RecordingChatModel
 
 from gpt4all_rag.rag import AnswerChain
-from gpt4all_rag.repetition import RepetitionGuard
+from gpt4all_rag.rag.repetition import RepetitionGuard
 
 
 def guarded(pieces: list[str]) -> tuple[str, bool]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gpt4all_rag.config import DEFAULT_CHAT_MODEL, Settings, get_settings
 from gpt4all_rag.errors import InvalidModelFileError, ModelNotFoundError
-from gpt4all_rag.gguf import read_header
+from gpt4all_rag.llama.gguf_header import read_header
 
 _DEFAULT_ALIASES = {"default", DEFAULT_CHAT_MODEL.lower()}
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.config import DEFAULT_CHAT_MODEL, Settings, get_settings
-from gpt4all_rag.embeddings import GPT4AllEmbeddings
+from gpt4all_rag.embeddings import GPT4AllEmbeddings, configured_embeddings
 from gpt4all_rag.errors import ModelNotFoundError
+from gpt4all_rag.llama.catalog import ModelSpec, list_models
 from gpt4all_rag.llms import GPT4All
-from gpt4all_rag.localdocs.collection import configured_embeddings
-from gpt4all_rag.models import ModelSpec, list_models
 
 
 class ModelCatalog:

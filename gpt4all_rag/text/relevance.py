@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from gpt4all_rag.localdocs.text_terms import (
+from gpt4all_rag.text.terms import (
     CJK_CHAR,
     CJK_RUN,
     CJK_RUN_OR_WORD,

@@ -316,7 +316,7 @@ def evaluate_collection(
     retriever = docs.as_retriever(k=depth, **options)
     answerer: Answerer | None = None
     if answers:
-        from gpt4all_rag.rag import AnswerChain
+        from gpt4all_rag.rag.chain import AnswerChain
 
         chain = AnswerChain(docs.as_retriever(k=k, **options), llm)
         answerer = chain.invoke

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from gpt4all_rag.config import MAX_DEFAULT_N_CTX, Settings, get_settings
 from gpt4all_rag.errors import ContextOverflowError
+from gpt4all_rag.llama.catalog import ModelSpec
 from gpt4all_rag.llama.cpu_support import extra_buffers_wanted, model_params_for
-from gpt4all_rag.models import ModelSpec
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -239,7 +239,7 @@ def _load_llama(
     from llama_cpp import Llama
 
     from gpt4all_rag.errors import InvalidModelFileError
-    from gpt4all_rag.llama_logs import quiet_llama_logs
+    from gpt4all_rag.llama.logs import quiet_llama_logs
 
     quiet_llama_logs()
     try:

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gpt4all_rag import __version__
 from gpt4all_rag.errors import ModelNotFoundError
-from gpt4all_rag.models import ModelSpec
-from gpt4all_rag.server.localdocs import list_collections
+from gpt4all_rag.llama.catalog import ModelSpec
+from gpt4all_rag.server.collection_answers import list_collections
 from gpt4all_rag.server.schemas import CollectionCard, CollectionList, ModelCard, ModelList
 from gpt4all_rag.server.state import ServerState, state_of
 

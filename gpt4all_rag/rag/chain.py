@@ -7,9 +7,9 @@ Steps, for any LangChain chat model (the bundled ``ChatGPT4All`` by default):
    not contain it and no model is called.
 3. The chunks are fitted to the model's context window by counting tokens (lowest-ranked dropped
    first), numbered ``[1]..[n]`` and quoted as untrusted data in the prompt
-   (:mod:`gpt4all_rag.rag_prompts`).
+   (:mod:`gpt4all_rag.rag.prompts`).
 4. The answer streams; citation numbers that match no source are removed on the way, and each
-   source is marked cited or not (:mod:`gpt4all_rag.citations`).
+   source is marked cited or not (:mod:`gpt4all_rag.rag.citations`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
-from gpt4all_rag.citations import CitationFilter, supporting_sources
-from gpt4all_rag.context_budget import Budget, fit_texts
 from gpt4all_rag.errors import EmptyQuestionError
-from gpt4all_rag.rag_prompts import (
+from gpt4all_rag.rag.citations import CitationFilter, supporting_sources
+from gpt4all_rag.rag.context_budget import Budget, fit_texts
+from gpt4all_rag.rag.prompts import (
     COMPLETION_STOP,
     NOT_FOUND,
     PromptSource,
@@ -43,7 +43,7 @@ from gpt4all_rag.rag_prompts import (
     answer_messages,
     condense_messages,
 )
-from gpt4all_rag.repetition import RepetitionGuard
+from gpt4all_rag.rag.repetition import RepetitionGuard
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -109,7 +109,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         .. code-block:: python
 
             from gpt4all_rag.localdocs import LocalDocs
-            from gpt4all_rag.rag import AnswerChain
+            from gpt4all_rag.rag.chain import AnswerChain
 
             chain = AnswerChain(LocalDocs("manuals").as_retriever(k=4))
 
@@ -376,7 +376,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
 
 class _Composer:
     """Assembles the streamed answer: leading space dropped, invalid citations removed, a loop
-    stopped (:mod:`gpt4all_rag.repetition`)."""
+    stopped (:mod:`gpt4all_rag.rag.repetition`)."""
 
     def __init__(self, sources: int) -> None:
         self.citations = CitationFilter(sources)

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from gpt4all_rag.models import ModelSpec, resolve_model
-from gpt4all_rag.runtime import LoadedModel, SamplingParams, load_model
+from gpt4all_rag.llama.catalog import ModelSpec, resolve_model
+from gpt4all_rag.llama.runtime import LoadedModel, SamplingParams, load_model
 
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")
 

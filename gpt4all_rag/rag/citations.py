@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from gpt4all_rag.localdocs.relevance import content_terms, coverage, coverages
+from gpt4all_rag.text.relevance import content_terms, coverage, coverages
 
 SUPPORT_THRESHOLD = 0.6
 """Weighted share of the answer's content words a source must hold to count as its support."""

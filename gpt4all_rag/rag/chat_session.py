@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from gpt4all_rag.rag import Answer, AnswerChain
+from gpt4all_rag.rag.chain import Answer, AnswerChain
 
 
 class ChatSession:
