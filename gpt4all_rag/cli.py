@@ -707,28 +707,55 @@ def _print_eval(report: Any) -> None:
         return "-" if value is None else f"{value:.3f}"
 
     table = Table(
-        "questions", "hit@1", "hit@5", f"MRR@{report.depth}", "answer acc.", "citation prec."
+        "answerable", "hit@1", "hit@5", f"MRR@{report.depth}", "file@5", "page±1@5", "refused"
     )
     table.add_row(
-        str(report.questions),
+        str(report.answerable),
         share(report.hit_at_1),
         share(report.hit_at_5),
         share(report.mrr),
-        share(report.answer_accuracy),
-        share(report.citation_precision)
-        + (f" ({report.cited_gold}/{report.cited})" if report.cited else ""),
+        share(report.file_hit_at_5),
+        share(report.page_hit_at_5),
+        share(report.refused_answerable),
     )
     console.print(
         f"Collection [bold]{report.collection}[/], {report.mode} retrieval:", highlight=False
     )
-    console.print(table)
+    if report.answerable:
+        console.print(table)
+    if report.answer_accuracy is not None or report.cited:
+        console.print(
+            f"Answer accuracy {share(report.answer_accuracy)}, citation precision "
+            f"{share(report.citation_precision)}"
+            + (f" ({report.cited_gold}/{report.cited})" if report.cited else ""),
+            highlight=False,
+        )
+    if report.unanswerable:
+        console.print(
+            f"Unanswerable: {report.unanswerable}, refused (nothing retrieved): "
+            f"{share(report.refused_unanswerable)}",
+            highlight=False,
+        )
     for result in report.results:
-        if result.rank is None or result.rank > 5:
+        if result.unanswerable:
+            if not result.refused:
+                got = ", ".join(Path(c.source).name for c in result.retrieved[:3])
+                console.print(
+                    f"[yellow]Answered[/] (unanswerable) {result.question} -> {got}",
+                    highlight=False,
+                )
+        elif result.rank is None or result.rank > 5:
             got = ", ".join(
                 f"{Path(c.source).name}:{c.page}" if c.page else Path(c.source).name
                 for c in result.retrieved[:3]
             )
-            where = "not retrieved" if result.rank is None else f"rank {result.rank}"
+            where = (
+                "refused"
+                if result.refused
+                else "not retrieved"
+                if result.rank is None
+                else f"rank {result.rank}"
+            )
             console.print(
                 f"[yellow]Missed[/] ({where}) {result.question} -> {got or 'nothing'}",
                 highlight=False,
@@ -739,7 +766,10 @@ def _print_eval(report: Any) -> None:
 def eval_command(
     qa_file: Annotated[
         Path,
-        typer.Argument(help="QA file: JSON Lines of question, answer_contains, source, pages."),
+        typer.Argument(
+            help="QA file: JSON Lines of question, answer_contains, source, pages "
+            "(or question, unanswerable: true)."
+        ),
     ],
     collection: CollectionOption = "default",
     mode: Annotated[
@@ -755,7 +785,7 @@ def eval_command(
     chroma_url: ChromaUrlOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score a collection on a QA file: hit@1, hit@5, MRR, answer accuracy, citation precision.
+    """Score a collection on a QA file: hit@1/5, MRR, file and page hit@5, refusals, answers.
 
     Exit status: 0 when the evaluation ran, 2 when it could not start (bad QA file, unknown
     collection, other embedding model).

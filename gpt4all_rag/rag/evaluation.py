@@ -8,29 +8,38 @@ A QA file is JSON Lines, one question per line::
 ``source`` names the file that answers the question by a suffix of its path (whole path
 components: ``R-data.pdf`` or ``r-manuals/R-data.pdf``), so a QA file works on any machine;
 ``pages`` (1-based, PDF pages) narrows it to pages, or is null for files without pages.
+A question the files do not answer is ``{"question": ..., "unanswerable": true}`` (no source).
 
-Figures, over all questions:
+Figures over the answerable questions:
 
 * **hit@1, hit@5**: share of questions with a gold chunk (gold source, and a gold page when
   pages are given) first, or among the first five, of the retrieved chunks;
 * **MRR**: mean of 1/rank of the first gold chunk (0 when none is retrieved, ranks up to
   ``depth``);
+* **file hit@5**: a chunk of the gold file among the first five, whatever its page;
+* **page hit@5**: a chunk of the gold file on a gold page, or one page before or after it,
+  among the first five (the file alone when the question gives no pages);
+* **refused**: share of questions for which the retriever returned nothing (the relevance
+  floor said "not in your files");
 * **answer accuracy**: share of answers containing any of ``answer_contains``
   (case-insensitive);
 * **citation precision**: of all the sources the answers cite, the share that are gold.
+
+And over the unanswerable ones: **refused**, the share for which the retriever returned nothing
+(the right outcome).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gpt4all_rag.errors import EvalFileError
 
@@ -54,10 +63,21 @@ class QAItem(BaseModel):
     """The question, as a user would ask it."""
     answer_contains: list[str] = Field(default_factory=list)
     """The answer is right when it contains any of these (case-insensitive)."""
-    source: str = Field(min_length=1)
-    """The file that answers it: a suffix of its path, on whole path components."""
+    source: str | None = Field(default=None, min_length=1)
+    """The file that answers it: a suffix of its path, on whole path components (required
+    unless ``unanswerable``)."""
     pages: list[int] | None = None
     """Pages (1-based) that answer it, or None for any page / files without pages."""
+    unanswerable: bool = False
+    """The files do not answer it: the right outcome is "not in your files"."""
+
+    @model_validator(mode="after")
+    def _gold_unless_unanswerable(self) -> QAItem:
+        if self.unanswerable and (self.source or self.pages or self.answer_contains):
+            raise ValueError("an unanswerable question has no source, pages or answer_contains")
+        if not self.unanswerable and not self.source:
+            raise ValueError("source is required (or mark the question unanswerable)")
+        return self
 
 
 class RetrievedChunk(BaseModel):
@@ -73,8 +93,16 @@ class QuestionResult(BaseModel):
     """What happened to one question."""
 
     question: str
+    unanswerable: bool = False
+    """The question is marked unanswerable (then ranks are None)."""
     rank: int | None
     """1-based rank of the first gold chunk among the retrieved ones; None when absent."""
+    file_rank: int | None = None
+    """1-based rank of the first chunk of the gold file, whatever its page."""
+    page_rank: int | None = None
+    """1-based rank of the first chunk of the gold file within one page of a gold page."""
+    refused: bool = False
+    """The retriever returned nothing ("not in your files")."""
     retrieved: list[RetrievedChunk]
     retrieve_seconds: float
     answer: str | None = None
@@ -94,9 +122,21 @@ class EvalReport(BaseModel):
     questions: int
     depth: int
     """Chunks retrieved per question for hit@k and MRR."""
+    answerable: int
+    """Questions with a gold source (the ranking figures are over these)."""
+    unanswerable: int
+    """Questions marked unanswerable."""
     hit_at_1: float
     hit_at_5: float
     mrr: float
+    file_hit_at_5: float
+    """A chunk of the gold file in the top five, any page."""
+    page_hit_at_5: float
+    """A chunk of the gold file within one page of a gold page in the top five."""
+    refused_answerable: float | None
+    """Share of answerable questions for which nothing was retrieved; None without any."""
+    refused_unanswerable: float | None
+    """Share of unanswerable questions for which nothing was retrieved; None without any."""
     answer_accuracy: float | None
     """None when answers were not generated."""
     citation_precision: float | None
@@ -171,11 +211,16 @@ def matches_source(source: str, gold: str) -> bool:
     return bool(wanted) and path[-len(wanted) :] == wanted
 
 
-def is_gold(source: str, page: int | None, item: QAItem) -> bool:
-    """Whether a chunk (or a cited source) at ``source``/``page`` answers ``item``."""
-    if not matches_source(source, item.source):
+def is_gold(source: str, page: int | None, item: QAItem, *, slack: int = 0) -> bool:
+    """Whether a chunk (or a cited source) at ``source``/``page`` answers ``item``.
+
+    ``slack`` accepts pages that far from a gold page (1: the page before or after).
+    """
+    if item.source is None or not matches_source(source, item.source):
         return False
-    return item.pages is None or (page is not None and page in item.pages)
+    if item.pages is None:
+        return True
+    return page is not None and any(abs(page - gold) <= slack for gold in item.pages)
 
 
 def _page(document: Document) -> int | None:
@@ -199,11 +244,21 @@ def evaluate_question(
         )
         for doc in documents
     ]
-    rank = next((index for index, chunk in enumerate(retrieved, start=1) if chunk.gold), None)
     result = QuestionResult(
-        question=item.question, rank=rank, retrieved=retrieved, retrieve_seconds=retrieve_seconds
+        question=item.question,
+        unanswerable=item.unanswerable,
+        rank=_first(chunk.gold for chunk in retrieved),
+        file_rank=None,
+        page_rank=None,
+        refused=not documents,
+        retrieved=retrieved,
+        retrieve_seconds=retrieve_seconds,
     )
-    if answerer is None:
+    if not item.unanswerable:
+        gold_file = item.model_copy(update={"pages": None})
+        result.file_rank = _first(is_gold(c.source, c.page, gold_file) for c in retrieved)
+        result.page_rank = _first(is_gold(c.source, c.page, item, slack=1) for c in retrieved)
+    if answerer is None or item.unanswerable:
         return result
     started = time.perf_counter()
     answer = answerer(item.question)
@@ -217,23 +272,46 @@ def evaluate_question(
     return result
 
 
+def _first(flags: Iterable[bool]) -> int | None:
+    """1-based position of the first true flag, or None."""
+    return next((index for index, flag in enumerate(flags, start=1) if flag), None)
+
+
+def _share(count: int, total: int) -> float | None:
+    return count / total if total else None
+
+
 def summarize(
     results: Sequence[QuestionResult], *, collection: str, mode: str, depth: int
 ) -> EvalReport:
-    """Figures over the results of every question."""
-    count = len(results)
-    ranks = [result.rank for result in results]
+    """Figures over the results of every question (ranking figures over answerable ones)."""
+    answerable = [result for result in results if not result.unanswerable]
+    unanswerable = [result for result in results if result.unanswerable]
+    count = len(answerable)
+    ranks = [result.rank for result in answerable]
+
+    def at_5(found: Iterable[int | None]) -> float:
+        return sum(rank is not None and rank <= 5 for rank in found) / count if count else 0.0
+
     answered = [result for result in results if result.answer_correct is not None]
     cited = sum(result.cited for result in results)
     cited_gold = sum(result.cited_gold for result in results)
     return EvalReport(
         collection=collection,
         mode=mode,
-        questions=count,
+        questions=len(results),
         depth=depth,
+        answerable=count,
+        unanswerable=len(unanswerable),
         hit_at_1=sum(rank == 1 for rank in ranks) / count if count else 0.0,
-        hit_at_5=sum(rank is not None and rank <= 5 for rank in ranks) / count if count else 0.0,
+        hit_at_5=at_5(ranks),
         mrr=sum(1 / rank for rank in ranks if rank is not None) / count if count else 0.0,
+        file_hit_at_5=at_5(result.file_rank for result in answerable),
+        page_hit_at_5=at_5(result.page_rank for result in answerable),
+        refused_answerable=_share(sum(result.refused for result in answerable), count),
+        refused_unanswerable=_share(
+            sum(result.refused for result in unanswerable), len(unanswerable)
+        ),
         answer_accuracy=(
             sum(bool(result.answer_correct) for result in answered) / len(answered)
             if answered

@@ -142,6 +142,24 @@ def test_table_lists_misses(collection: Path) -> None:
     assert "Missed" in out and QA[0]["question"] in out and QA[1]["question"] not in out
 
 
+def test_unanswerable_questions_are_scored_by_refusal(collection: Path) -> None:
+    unanswerable = [
+        {"question": "What is the capital of France?", "unanswerable": True},
+        {"question": "How do I bake sourdough bread?", "unanswerable": True},
+    ]
+    qa = _write_qa(collection / "mixed.jsonl", [*QA, *unanswerable])
+    code, out, err = _eval([str(qa), "-c", "tiny", "--no-answer", "--json"])
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["questions"], report["answerable"], report["unanswerable"]) == (6, 4, 2)
+    assert report["hit_at_5"] == report["file_hit_at_5"] == report["page_hit_at_5"] == 1.0
+    assert report["refused_answerable"] == 0.0 and report["refused_unanswerable"] == 1.0
+    assert [r["refused"] for r in report["results"]] == [False] * 4 + [True] * 2
+    code, table, err = _eval([str(qa), "-c", "tiny", "--no-answer"])
+    assert code == 0, err
+    assert "page±1@5" in table and "Unanswerable: 2, refused" in table
+
+
 def test_bad_qa_file_says_which_line(collection: Path) -> None:
     qa = collection / "bad.jsonl"
     qa.write_text(json.dumps(QA[0]) + "\n" + '{"question": "no source"}\n', encoding="utf-8")

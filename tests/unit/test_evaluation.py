@@ -108,6 +108,46 @@ def test_figures() -> None:
     assert report.results[0].retrieved[0].gold and not report.results[1].retrieved[0].gold
 
 
+def test_file_page_and_refusal_figures() -> None:
+    items = [
+        QAItem(question="near", source="a.pdf", pages=[5]),  # page 6: within one page
+        QAItem(question="far", source="a.pdf", pages=[5]),  # page 9: right file only
+        QAItem(question="refused", source="b.md"),
+        QAItem(question="nope", unanswerable=True),
+        QAItem(question="leak", unanswerable=True),
+    ]
+    ranked: dict[str, Ranked] = {
+        "near": [("/d/b.md", None), ("/d/a.pdf", 6)],
+        "far": [("/d/a.pdf", 9)],
+        "refused": [],
+        "nope": [],
+        "leak": [("/d/b.md", None)],
+    }
+    answers = {"near": FakeAnswer("x"), "far": FakeAnswer("x"), "refused": FakeAnswer("x")}
+    report = evaluate(items, ListRetriever(ranked=ranked), answerer=lambda q: answers[q])
+    assert [(r.rank, r.file_rank, r.page_rank) for r in report.results[:3]] == [
+        (None, 2, 2),
+        (None, 1, None),
+        (None, None, None),
+    ]
+    assert (report.questions, report.answerable, report.unanswerable) == (5, 3, 2)
+    assert report.hit_at_5 == 0.0
+    assert report.file_hit_at_5 == pytest.approx(2 / 3)
+    assert report.page_hit_at_5 == pytest.approx(1 / 3)
+    assert report.refused_answerable == pytest.approx(1 / 3)
+    assert report.refused_unanswerable == 0.5
+    assert [r.refused for r in report.results] == [False, False, True, True, False]
+    assert report.results[3].answer is None  # unanswerable questions are not answered
+
+
+def test_refusal_shares_are_none_without_such_questions() -> None:
+    report = evaluate([QAItem(question="q", source="a.pdf")], ListRetriever(ranked={"q": []}))
+    assert report.refused_answerable == 1.0 and report.refused_unanswerable is None
+    only = evaluate([QAItem(question="q", unanswerable=True)], ListRetriever(ranked={"q": []}))
+    assert only.refused_answerable is None and only.refused_unanswerable == 1.0
+    assert only.answerable == 0 and only.hit_at_5 == 0.0
+
+
 def test_without_answers_the_answer_figures_are_none() -> None:
     items = [QAItem(question="q", source="a.pdf")]
     report = evaluate(items, ListRetriever(ranked={"q": []}))
@@ -128,6 +168,8 @@ def test_load_qa_skips_blank_and_comment_lines(tmp_path: Path) -> None:
         ('{"question": "q"}\n', "line 1"),
         ('{"question": "q", "source": "a", "pages": "two"}\n', "pages"),
         ('{"question": "q", "source": "a", "extra": 1}\n', "extra"),
+        ('{"question": "q", "unanswerable": true, "source": "a"}\n', "unanswerable"),
+        ('{"question": "q", "unanswerable": false}\n', "source is required"),
         ("not json\n", "line 1"),
         ("\n# nothing\n", "no questions"),
     ],
@@ -153,3 +195,10 @@ def test_shipped_qa_sets_are_valid() -> None:
     assert all(item.pages and item.answer_contains for item in english)
     docs = {path.name for path in (bench / "zh_docs").iterdir()}
     assert all(item.source in docs and item.pages is None for item in chinese)
+    for name, unanswerable in [
+        ("dev_en.jsonl", False),
+        ("dev_zh.jsonl", False),
+        ("dev_unanswerable_en.jsonl", True),
+        ("dev_unanswerable_zh.jsonl", True),
+    ]:
+        assert all(item.unanswerable == unanswerable for item in load_qa(bench / name)), name
