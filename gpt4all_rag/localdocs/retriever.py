@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -10,28 +11,78 @@ from typing import Any, Literal
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from gpt4all_rag.localdocs.collection import LocalDocs
-from gpt4all_rag.localdocs.fusion import cosine, maximal_marginal_relevance, reciprocal_rank_fusion
+from gpt4all_rag.localdocs.fusion import (
+    RRF_CONSTANT,
+    cosine,
+    maximal_marginal_relevance,
+    reciprocal_rank_fusion,
+)
 from gpt4all_rag.localdocs.where import Where
-from gpt4all_rag.text.relevance import content_terms, coverages, is_mostly_cjk
+from gpt4all_rag.text.relevance import (
+    content_terms,
+    coverages,
+    found_terms,
+    is_mostly_cjk,
+    is_name,
+    term_words,
+)
 
 Mode = Literal["hybrid", "dense", "keyword"]
 Key = tuple[str, str]
 """A candidate's key: (collection name, chunk id)."""
 
+
+@dataclass(frozen=True)
+class FloorRule:
+    """A linear score of the floor's evidence: answer when it reaches the retriever's
+    ``floor_margin`` (0 by default), otherwise "not in your files"."""
+
+    similarity: float
+    coverage: float
+    unknown: float
+    bias: float
+
+    def score(self, evidence: FloorEvidence) -> float:
+        return (
+            self.similarity * evidence.similarity
+            + self.coverage * evidence.coverage
+            + self.unknown * evidence.unknown
+            + self.bias
+        )
+
+
+FLOOR_RULE = FloorRule(similarity=9.6, coverage=8.9, unknown=-3.4, bias=-9.3)
+"""The floor for questions in Latin (and other spaced) scripts: a logistic fit on the development
+set (bench/floor_fit.py: 168 answerable and 47 unanswerable English questions over the R manuals,
+the gnuplot HTML manual and the Debian FAQ and texts), its bias moved so that at most 2% of the
+answerable questions are refused (docs/answers.md). Similarity 0.6 and coverage 0.6 give +3.8;
+similarity 0.45 and coverage 0.3 give -2.3; each name the files never hold takes 3.4 off."""
+
+FLOOR_RULE_CJK = FloorRule(similarity=0.0, coverage=7.0, unknown=-4.0, bias=-0.5)
+"""The floor for mostly Chinese or Japanese questions: keyword evidence only (the bundled English
+embedding model scores unanswerable Chinese questions as high as answerable ones: 0.68 against
+0.67 at the median on the development set). Refuses when almost nothing of the question is in
+the files (coverage under 0.07), or when it names something the files never hold and coverage is
+under 0.64. The same fit on the 66 + 19 Chinese questions of the development set."""
+
 DEFAULT_MIN_RELEVANCE = 0.55
-"""Cosine similarity floor (all-MiniLM-L6-v2), tuned on questions over the R manuals and the
-example documents: see docs/answers.md."""
+"""Deprecated: the cosine threshold of the per-chunk floor before the question-level rule."""
 
 DEFAULT_MIN_KEYWORD_COVERAGE = 0.7
-"""Share of the question's content words a chunk must contain to pass the floor on keyword
-evidence alone."""
+"""Deprecated: the keyword-coverage threshold of the per-chunk floor."""
 
 DEFAULT_MIN_KEYWORD_COVERAGE_CJK = 0.35
-"""The same for Chinese and Japanese questions, measured in character pairs: without word
-boundaries many pairs straddle two words and match nothing, so far less of them is expected."""
+"""Deprecated: the same for Chinese and Japanese questions."""
+
+_DEPRECATED = (
+    "min_relevance",
+    "min_keyword_coverage",
+    "min_keyword_coverage_cjk",
+    "trust_dense_for_cjk",
+)
 
 
 @dataclass
@@ -51,15 +102,48 @@ class _Candidate:
         return self.docs.name, str(self.document.id)
 
 
+@dataclass(frozen=True)
+class FloorEvidence:
+    """What the relevance floor weighs for one question, measured on its candidates.
+
+    Candidates are the chunks either method found (``fetch_k`` each), before any floor.
+    """
+
+    cjk: bool
+    """The question is mostly Chinese or Japanese."""
+    terms: int
+    """The question's content terms (words, or CJK character pairs)."""
+    similarity: float
+    """Best cosine similarity of a candidate to the question (dense top 1)."""
+    coverage: float
+    """Best share of the question's content terms a candidate holds, each term weighted by its
+    rarity among the candidates (a term none holds weighs most)."""
+    plain_coverage: float
+    """The same, unweighted."""
+    absent: float
+    """Share of the question's content terms that no candidate holds."""
+    unknown: int
+    """Names in the question (words that are not common English words:
+    :func:`~gpt4all_rag.text.relevance.is_name`) that no chunk of the collections holds: a tool
+    or a function the files never mention."""
+    agreement: float
+    """Fused (RRF) score of the best chunk: 1.0 when both methods rank it first."""
+    overlap: float
+    """Share of the dense top 10 that the keyword top 10 holds too."""
+    bm25: float
+    """Best BM25 score."""
+
+
 class HybridRetriever(BaseRetriever):
     """Retrieves chunks of one or more LocalDocs collections by meaning and by keyword.
 
     Dense search (Chroma, cosine) and BM25 keyword search (SQLite FTS5, CJK-aware) each rank
-    candidates; reciprocal rank fusion merges the two rankings. A relevance floor then drops the
-    chunks with no evidence of being about the question, so a question the files cannot answer
-    retrieves nothing: a chunk stays when its embedding similarity reaches ``min_relevance``, or
-    when it contains at least ``min_keyword_coverage`` of the question's content words. Optional
-    MMR then trades a little relevance for variety.
+    candidates; reciprocal rank fusion merges the two rankings. A relevance floor then decides,
+    for the question as a whole, whether the files hold an answer: it weighs the best
+    similarity, how much of the question's content the best chunk holds and the question's words
+    that no chunk holds (:class:`FloorEvidence`, :class:`FloorRule`). A question it refuses
+    retrieves nothing ("not in your files"); one it lets through gets the same ``k`` chunks as
+    with ``floor=False``. Optional MMR then trades a little relevance for variety.
 
     Setup:
         Index a collection first: ``gpt4all-rag index PATH --collection NAME``.
@@ -101,23 +185,47 @@ class HybridRetriever(BaseRetriever):
     """MMR trade-off: 1.0 is pure relevance, 0.0 pure diversity."""
     fetch_k: int = Field(default=20, ge=1)
     """Candidates fetched from each method (at least ``4 * k``)."""
+    cjk_dense_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Weight of the dense ranking in hybrid fusion for mostly Chinese or Japanese questions
+    (the keyword ranking weighs 1). 0 by default: the bundled all-MiniLM-L6-v2 is an English
+    model, and its ranking of Chinese text is mostly noise (on the Chinese development set, page
+    hit@5 0.50 dense alone, 0.89 keyword alone, 0.85 fused with equal weights, 0.89 at 0; see
+    docs/benchmarks.md). Set 1.0 for a multilingual embedding model."""
     source_glob: str | None = None
     """Only files whose absolute path matches this glob (``*.pdf``, ``*/manuals/*``, ``R-*``)."""
     file_types: list[str] | None = None
     """Only these file types (suffixes without the dot, e.g. ``["pdf", "md"]``)."""
-    min_relevance: float | None = DEFAULT_MIN_RELEVANCE
-    """Cosine similarity that lets a chunk pass the relevance floor; None turns the floor off."""
-    min_keyword_coverage: float = Field(default=DEFAULT_MIN_KEYWORD_COVERAGE, ge=0.0, le=1.0)
-    """Share of the question's content terms that lets a chunk pass the floor without the
-    similarity."""
-    min_keyword_coverage_cjk: float = Field(
-        default=DEFAULT_MIN_KEYWORD_COVERAGE_CJK, ge=0.0, le=1.0
-    )
-    """``min_keyword_coverage`` for mostly Chinese or Japanese questions (character pairs)."""
-    trust_dense_for_cjk: bool = False
-    """Let similarity alone pass the floor for Chinese/Japanese questions. Off by default: the
-    bundled English embedding model scores any Chinese text about 0.45 against any Chinese
-    question, so for those only keyword coverage counts."""
+    floor: bool = True
+    """The relevance floor: refuse ("not in your files", nothing returned) a question without
+    enough evidence in the files. A question it lets through gets the same ``k`` chunks as
+    without it."""
+    floor_margin: float = 0.0
+    """Where the floor's score (:class:`FloorRule`) must reach for the question to be answered:
+    raise it to refuse more, lower it to refuse less (the score moves by about 1 for 0.1 of
+    similarity or 0.13 of coverage)."""
+    min_relevance: float | None = None
+    """Deprecated: ``None`` turns the floor off (use ``floor=False``); a number is ignored."""
+    min_keyword_coverage: float | None = None
+    """Deprecated and ignored (the floor is a question-level rule: :class:`FloorRule`)."""
+    min_keyword_coverage_cjk: float | None = None
+    """Deprecated and ignored."""
+    trust_dense_for_cjk: bool | None = None
+    """Deprecated and ignored."""
+
+    @model_validator(mode="after")
+    def _deprecated_floor_fields(self) -> HybridRetriever:
+        used = [name for name in _DEPRECATED if name in self.model_fields_set]
+        if used:
+            warnings.warn(
+                f"HybridRetriever: {', '.join(used)} no longer apply: the relevance floor is a "
+                "question-level rule (floor=False turns it off, floor_margin moves it; "
+                "docs/answers.md). min_relevance=None still turns it off.",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            if "min_relevance" in self.model_fields_set and self.min_relevance is None:
+                self.floor = False
+        return self
 
     @field_validator("collections")
     @classmethod
@@ -145,21 +253,40 @@ class HybridRetriever(BaseRetriever):
         limit = k if k is not None else self.k
         if limit <= 0 or not query.strip():
             return []
+        search = self._search(query, limit)
+        ranked = self._rank(search)
+        if self.floor and ranked and not self.passes(self._evidence(search)):
+            return []
+        kept = ranked
+        if self.use_mmr and len(kept) > limit:
+            kept = self._diversify(search, kept, limit)
+        return [_result(search.candidates[key], score) for key, score in kept[:limit]]
+
+    def assess(self, query: str, k: int | None = None) -> FloorEvidence | None:
+        """The evidence the relevance floor weighs for ``query`` (None when nothing is found).
+
+        ``passes(assess(query))`` is the floor's decision.
+        """
+        if not query.strip():
+            return None
+        search = self._search(query, k if k is not None else self.k, evidence=True)
+        return self._evidence(search) if search.candidates else None
+
+    def _search(self, query: str, limit: int, *, evidence: bool | None = None) -> _Search:
+        """Candidates of both methods (both run when the floor needs their evidence)."""
+        both = self.floor if evidence is None else evidence
         search = _Search(query, max(self.fetch_k, 4 * limit))
         for docs in self.collections:
             docs.check_embeddings()
             where = self._where(docs)
             if where is not None and not where:
                 continue  # the glob matched no file of this collection
-            if self.mode != "keyword":
+            search.searched.append((docs, where))
+            if self.mode != "keyword" or both:
                 search.dense_search(docs, where)
-            if self.mode != "dense":
+            if self.mode != "dense" or both:
                 search.keyword_search(docs, where)
-        ranked = self._rank(search)
-        kept = self._floor(search, ranked)
-        if self.use_mmr and len(kept) > limit:
-            kept = self._diversify(search, kept, limit)
-        return [_result(search.candidates[key], score) for key, score in kept[:limit]]
+        return search
 
     def _where(self, docs: LocalDocs) -> Where | None:
         """The metadata filter for one collection; ``{}`` when the glob matches none of it."""
@@ -181,30 +308,50 @@ class HybridRetriever(BaseRetriever):
             return [(key, search.candidates[key].similarity or 0.0) for key in dense]
         if self.mode == "keyword":
             return [(key, search.candidates[key].bm25 or 0.0) for key in keyword]
+        if is_mostly_cjk(search.query) and self.cjk_dense_weight != 1.0:
+            return _weighted_fusion([dense, keyword], [self.cjk_dense_weight, 1.0])
         return reciprocal_rank_fusion([dense, keyword])
 
-    def _floor(self, search: _Search, ranked: list[tuple[Key, float]]) -> list[tuple[Key, float]]:
-        """Keep the chunks with enough similarity or enough of the question's content terms."""
-        if self.min_relevance is None:
-            return ranked
+    def _evidence(self, search: _Search) -> FloorEvidence:
+        dense, keyword = search.rankings()
         cjk = is_mostly_cjk(search.query)
-        needed = self.min_keyword_coverage_cjk if cjk else self.min_keyword_coverage
         terms = content_terms(search.query)
-        texts = [search.candidates[key].document.page_content for key, _ in ranked]
+        texts = [candidate.document.page_content for candidate in search.candidates.values()]
         # One matching pair is weak evidence in CJK (日本 in "日本的首都"): ask for two when there are.
-        shares = coverages(terms, texts, min_terms=min(2, len(terms)) if cjk else 1)
-        lexical = {
-            key for (key, _), share in zip(ranked, shares, strict=True) if terms and share >= needed
-        }
-        if self.mode == "keyword" or (cjk and not self.trust_dense_for_cjk):
-            return [(key, score) for key, score in ranked if key in lexical]
-        search.fill_similarities([key for key, _ in ranked if key not in lexical])
-        threshold = self.min_relevance
-        return [
-            (key, score)
-            for key, score in ranked
-            if key in lexical or (search.candidates[key].similarity or -1.0) >= threshold
-        ]
+        least = min(2, len(terms)) if cjk else 1
+        weighted = coverages(terms, texts, min_terms=least)
+        plain = coverages(terms, texts, weighted=False, min_terms=least)
+        held = found_terms(terms, texts)
+        fused = reciprocal_rank_fusion([dense, keyword])
+        top_dense, top_keyword = dense[:10], set(keyword[:10])
+        return FloorEvidence(
+            cjk=cjk,
+            terms=len(terms),
+            similarity=max(
+                (search.candidates[key].similarity or 0.0 for key in dense), default=0.0
+            ),
+            coverage=max(weighted, default=0.0),
+            plain_coverage=max(plain, default=0.0),
+            absent=sum(term not in held for term in terms) / len(terms) if terms else 1.0,
+            unknown=sum(
+                is_name(word) and not search.anywhere(word)
+                for term, word in term_words(search.query).items()
+                if term not in held
+            ),
+            agreement=fused[0][1] if fused else 0.0,
+            overlap=(
+                sum(key in top_keyword for key in top_dense) / len(top_dense) if top_dense else 0.0
+            ),
+            bm25=max((search.candidates[key].bm25 or 0.0 for key in keyword), default=0.0),
+        )
+
+    def floor_score(self, evidence: FloorEvidence) -> float:
+        """The floor's score for one question (:data:`FLOOR_RULE` or :data:`FLOOR_RULE_CJK`)."""
+        return (FLOOR_RULE_CJK if evidence.cjk else FLOOR_RULE).score(evidence)
+
+    def passes(self, evidence: FloorEvidence) -> bool:
+        """The floor's decision for one question: answer (True) or "not in your files"."""
+        return not self.floor or self.floor_score(evidence) >= self.floor_margin
 
     def _diversify(
         self, search: _Search, kept: list[tuple[Key, float]], limit: int
@@ -233,6 +380,9 @@ class _Search:
         self.dense: list[Key] = []
         self.keyword: list[Key] = []
         self._vectors: dict[str, list[float]] = {}
+        self._keyword_rank: dict[Key, int] = {}
+        self.searched: list[tuple[LocalDocs, Where | None]] = []
+        """The collections searched, with their filters."""
 
     def query_vector(self, docs: LocalDocs) -> list[float]:
         """The query embedded once per embedding model (collections may share one)."""
@@ -256,16 +406,30 @@ class _Search:
         ]
         for document in docs.get_documents(missing):
             self.candidates[(docs.name, str(document.id))] = _Candidate(docs, document)
-        for chunk_id, score in pairs:
+        for rank, (chunk_id, score) in enumerate(pairs):
             key = (docs.name, chunk_id)
             if key in self.candidates:
                 self.candidates[key].bm25 = score
                 self.keyword.append(key)
+                self._keyword_rank[key] = rank
+
+    def anywhere(self, word: str) -> bool:
+        """Whether any searched collection's keyword index holds ``word`` (filters apply)."""
+        return any(docs.keyword_index.search(word, 1, where) for docs, where in self.searched)
 
     def rankings(self) -> tuple[list[Key], list[Key]]:
-        """Dense and keyword rankings across collections, best first."""
+        """Dense and keyword rankings across collections, best first.
+
+        Cosine similarities compare across collections (one embedding model); BM25 scores do
+        not (each collection has its own term statistics: a one-chunk collection scores its
+        perfect match lower than a large one scores a partial one). So keyword hits are
+        interleaved by their rank within their collection, BM25 breaking ties.
+        """
         dense = sorted(self.dense, key=lambda key: -(self.candidates[key].similarity or 0.0))
-        keyword = sorted(self.keyword, key=lambda key: -(self.candidates[key].bm25 or 0.0))
+        keyword = sorted(
+            self.keyword,
+            key=lambda key: (self._keyword_rank[key], -(self.candidates[key].bm25 or 0.0)),
+        )
         return dense[: self.fetch], keyword[: self.fetch]
 
     def fill_vectors(self, keys: Sequence[Key]) -> None:
@@ -288,6 +452,20 @@ class _Search:
             candidate = self.candidates[key]
             if candidate.vector is not None:
                 candidate.similarity = cosine(self.query_vector(candidate.docs), candidate.vector)
+
+
+def _weighted_fusion(
+    rankings: Sequence[Sequence[Key]], weights: Sequence[float]
+) -> list[tuple[Key, float]]:
+    """Reciprocal rank fusion with a weight per ranking, scaled to (0, 1] like the plain one."""
+    scores: dict[Key, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (RRF_CONSTANT + rank)
+    best = sum(weights) / (RRF_CONSTANT + 1)
+    fused = [(key, score / best) for key, score in scores.items() if score > 0]
+    fused.sort(key=lambda pair: pair[1], reverse=True)
+    return fused
 
 
 def glob_match(source: str, pattern: str) -> bool:

