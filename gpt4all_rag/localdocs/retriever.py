@@ -58,7 +58,7 @@ FLOOR_RULE = FloorRule(similarity=9.6, coverage=8.9, unknown=-3.4, bias=-9.3)
 """The floor for questions in Latin (and other spaced) scripts: a logistic fit on the development
 set (bench/floor_fit.py: 168 answerable and 47 unanswerable English questions over the R manuals,
 the gnuplot HTML manual and the Debian FAQ and texts), its bias moved so that at most 2% of the
-answerable questions are refused (docs/answers.md). Similarity 0.6 and coverage 0.6 give +3.8;
+answerable questions are refused (docs/answers.md). Similarity 0.6 and coverage 0.6 give +1.8;
 similarity 0.45 and coverage 0.3 give -2.3; each name the files never hold takes 3.4 off."""
 
 FLOOR_RULE_CJK = FloorRule(similarity=0.0, coverage=7.0, unknown=-4.0, bias=-0.5)
@@ -313,10 +313,15 @@ class HybridRetriever(BaseRetriever):
         return reciprocal_rank_fusion([dense, keyword])
 
     def _evidence(self, search: _Search) -> FloorEvidence:
-        dense, keyword = search.rankings()
+        """The floor's evidence, from the first ``fetch_k`` candidates of each method (whatever
+        ``k``: the decision is the same for ``invoke(q, k=4)`` and ``invoke(q, k=10)``)."""
+        dense, keyword = (ranking[: self.fetch_k] for ranking in search.rankings())
         cjk = is_mostly_cjk(search.query)
         terms = content_terms(search.query)
-        texts = [candidate.document.page_content for candidate in search.candidates.values()]
+        texts = [
+            search.candidates[key].document.page_content
+            for key in dict.fromkeys([*dense, *keyword])
+        ]
         # One matching pair is weak evidence in CJK (日本 in "日本的首都"): ask for two when there are.
         least = min(2, len(terms)) if cjk else 1
         weighted = coverages(terms, texts, min_terms=least)
