@@ -453,6 +453,8 @@ def _print_sources(answer: Any) -> None:
             highlight=False,
             markup=True,
         )
+        if source.quote and source.quote not in answer.answer:
+            console.print(f"      “{escape(source.quote)}”", highlight=False, style="italic")
 
 
 def _stream_answer(items: Any) -> Any:
@@ -472,12 +474,14 @@ def _stream_answer(items: Any) -> Any:
 def _answer_json(answer: Any) -> dict[str, Any]:
     return {
         "answer": answer.answer,
+        "basis": answer.basis,
         "sources": [
             {
                 "source": s.source,
                 "page": s.page,
                 "score": s.score,
                 "cited": s.cited,
+                "quote": s.quote,
                 "snippet": s.snippet,
             }
             for s in answer.sources

@@ -20,6 +20,7 @@ from gpt4all_rag.localdocs.fusion import (
     maximal_marginal_relevance,
     reciprocal_rank_fusion,
 )
+from gpt4all_rag.localdocs.indexer import IndexEmbeddings
 from gpt4all_rag.localdocs.where import Where
 from gpt4all_rag.text.relevance import (
     content_terms,
@@ -238,6 +239,11 @@ class HybridRetriever(BaseRetriever):
     @classmethod
     def _normalize_types(cls, value: list[str] | None) -> list[str] | None:
         return None if value is None else [t.lower().lstrip(".") for t in value]
+
+    @property
+    def embeddings(self) -> IndexEmbeddings:
+        """The first collection's embedding model (the answer chain scores evidence with it)."""
+        return self.collections[0].embeddings
 
     def _get_relevant_documents(
         self,

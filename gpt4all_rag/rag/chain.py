@@ -6,15 +6,23 @@ Steps, for any LangChain chat model (the bundled ``ChatGPT4All`` by default):
 2. The retriever finds chunks; when none pass its relevance floor, the answer says the files do
    not contain it and no model is called.
 3. The chunks are fitted to the model's context window by counting tokens (lowest-ranked dropped
-   first), numbered ``[1]..[n]`` and quoted as untrusted data in the prompt
+   first) and numbered ``[1]..[n]``; their sentences are ranked as evidence
+   (:mod:`gpt4all_rag.rag.evidence`).
+4. With ``grounding="quote"`` (the default for template-less base models such as the bundled
+   270M model) the model sees only the best evidence sentences, and its one-sentence answer is
+   kept only when the quotes support it (:mod:`gpt4all_rag.rag.support`); otherwise the answer
+   is the best quote itself. With ``grounding="free"`` (chat models) the model sees the whole
+   chunks and its answer streams as it comes. Either way every cited source carries its quote,
+   and an answer is never empty nor a restatement of the question.
+5. Citation numbers that match no source are removed, and each source is marked cited or not
+   (:mod:`gpt4all_rag.rag.citations`). Retrieved text is quoted as untrusted data
    (:mod:`gpt4all_rag.rag.prompts`).
-4. The answer streams; citation numbers that match no source are removed on the way, and each
-   source is marked cited or not (:mod:`gpt4all_rag.rag.citations`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass
@@ -35,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpt4all_rag.errors import EmptyQuestionError
 from gpt4all_rag.rag.citations import CitationFilter, supporting_sources
 from gpt4all_rag.rag.context_budget import Budget, fit_texts
+from gpt4all_rag.rag.evidence import Evidence, rank_evidence, select_evidence
 from gpt4all_rag.rag.prompts import (
     COMPLETION_STOP,
     NOT_FOUND,
@@ -42,10 +51,19 @@ from gpt4all_rag.rag.prompts import (
     PromptStyle,
     answer_messages,
     condense_messages,
+    evidence_messages,
 )
 from gpt4all_rag.rag.repetition import RepetitionGuard
+from gpt4all_rag.rag.support import (
+    closest_sentence,
+    is_supported,
+    quoted_answer,
+    restates_question,
+    without_citations,
+)
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
 AnswerInput = str | Mapping[str, Any]
@@ -53,6 +71,19 @@ AnswerInput = str | Mapping[str, Any]
 
 DEFAULT_CONTEXT_SIZE = 4096
 """Context window assumed for chat models that do not tell theirs."""
+
+Grounding = Literal["auto", "quote", "free"]
+"""How an answer rests on the sources: ``quote`` (the model answers from evidence sentences and
+its answer is kept only when they support it, else the best quote is the answer), ``free`` (the
+model answers from whole chunks; quotes are attached), ``auto`` (``quote`` for template-less base
+models, ``free`` for chat models)."""
+
+Basis = Literal["model", "quote", "none"]
+"""What an answer's text is: the model's (checked) words, a quote from the files, or the notice
+that nothing relevant was found."""
+
+QUOTE_ANSWER_TOKENS = 64
+"""Tokens a base model may spend on its one-sentence answer in ``quote`` grounding."""
 
 
 class Source(BaseModel):
@@ -70,6 +101,9 @@ class Source(BaseModel):
     """Retrieval score, higher is better (see HybridRetriever)."""
     cited: bool = False
     """Whether the answer cites this source (``[n]``, or support when the model cites nothing)."""
+    quote: str | None = None
+    """The sentence of this source that supports the answer, verbatim up to whitespace; None
+    when the answer does not rest on this source."""
 
     @property
     def location(self) -> str:
@@ -86,6 +120,8 @@ class Answer(BaseModel):
     """The answer text, with only valid ``[n]`` citations left."""
     sources: list[Source] = Field(default_factory=list)
     """Sources in prompt order; empty when nothing relevant was found."""
+    basis: Basis = "model"
+    """What the answer text is: the model's checked words, a quote, or "nothing found"."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +132,10 @@ class _Prepared:
     documents: list[Document]
     texts: list[str]
     messages: list[BaseMessage] | None
+    evidence: list[Evidence]
+    """The chunks' sentences, best evidence first."""
+    quoting: bool = False
+    """The model answers from evidence sentences and its answer is checked before it is shown."""
 
 
 class AnswerChain(Runnable[AnswerInput, Answer]):
@@ -142,6 +182,10 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         answer_tokens: Tokens reserved for (and at most generated as) the answer.
         context_size: The model's context window; asked from the model when None.
         snippet_chars: Characters of each chunk kept in ``Source.snippet``.
+        embeddings: The embedding model that scores evidence sentences; the retriever's
+            ``embeddings`` when None (keyword scoring alone when it has none).
+        grounding: ``quote``, ``free`` or ``auto`` (see :data:`Grounding`).
+        evidence_sentences: Evidence sentences given to the model in ``quote`` grounding.
     """
 
     def __init__(
@@ -153,6 +197,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         answer_tokens: int = 256,
         context_size: int | None = None,
         snippet_chars: int = 400,
+        embeddings: Embeddings | None = None,
+        grounding: Grounding = "auto",
+        evidence_sentences: int = 4,
     ) -> None:
         self.retriever = retriever
         self._llm = llm
@@ -160,6 +207,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         self.answer_tokens = answer_tokens
         self.context_size = context_size
         self.snippet_chars = snippet_chars
+        self.embeddings = embeddings or getattr(retriever, "embeddings", None)
+        self.grounding = grounding
+        self.evidence_sentences = evidence_sentences
 
     @property
     def llm(self) -> BaseChatModel:
@@ -181,6 +231,13 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         if isinstance(llm, ChatGPT4All) and llm.format.name == "completion":
             return "completion"
         return "chat"
+
+    @property
+    def quoting(self) -> bool:
+        """Whether answers rest on evidence sentences (``quote`` grounding)."""
+        if self.grounding == "auto":
+            return self.style == "completion"
+        return self.grounding == "quote"
 
     # --- Runnable -------------------------------------------------------------------------------
 
@@ -228,24 +285,23 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         prepared = self._prepare(standalone, documents)
         if prepared.messages is None:
             yield NOT_FOUND
-            yield Answer(answer=NOT_FOUND, sources=[])
+            yield Answer(answer=NOT_FOUND, sources=[], basis="none")
             return
         composer = _Composer(len(prepared.texts))
         chunks = cast(
             Generator[BaseMessageChunk],
-            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs()),
+            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting)),
         )
         with closing(chunks):  # a stopped answer frees the model at once
             for chunk in chunks:
                 piece = composer.feed(str(chunk.text))
-                if piece:
+                if piece and not prepared.quoting:
                     yield piece
                 if composer.stopped:
                     break
         tail = composer.flush()
-        if tail:
-            yield tail
-        yield self._answer(composer, prepared)
+        answer = self._answer(composer, prepared)
+        yield from _closing_pieces(tail, answer, prepared.quoting)
 
     async def astream(  # type: ignore[override]
         self,
@@ -263,24 +319,24 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         prepared = await asyncio.to_thread(self._prepare, standalone, documents)
         if prepared.messages is None:
             yield NOT_FOUND
-            yield Answer(answer=NOT_FOUND, sources=[])
+            yield Answer(answer=NOT_FOUND, sources=[], basis="none")
             return
         composer = _Composer(len(prepared.texts))
         chunks = cast(
             AsyncGenerator[BaseMessageChunk],
-            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs()),
+            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting)),
         )
         async with aclosing(chunks):
             async for chunk in chunks:
                 piece = composer.feed(str(chunk.text))
-                if piece:
+                if piece and not prepared.quoting:
                     yield piece
                 if composer.stopped:
                     break
         tail = composer.flush()
-        if tail:
-            yield tail
-        yield self._answer(composer, prepared)
+        answer = await asyncio.to_thread(self._answer, composer, prepared)
+        for item in _closing_pieces(tail, answer, prepared.quoting):
+            yield item
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -315,9 +371,10 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         return measure
 
     def _prepare(self, question: str, documents: list[Document]) -> _Prepared:
-        """Fit the documents to the budget and build the prompt (None when nothing was found)."""
+        """Fit the documents to the budget, rank their sentences as evidence and build the
+        prompt (None when nothing was found)."""
         if not documents:
-            return _Prepared(question, [], [], None)
+            return _Prepared(question, [], [], None, [])
         texts = fit_texts(
             [doc.page_content for doc in documents],
             self._measure(question, documents),
@@ -325,40 +382,68 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         )
         kept = documents[: len(texts)]
         if not kept:
-            return _Prepared(question, [], [], None)
+            return _Prepared(question, [], [], None, [])
+        evidence = rank_evidence(question, texts, self.embeddings)
+        if self.quoting and evidence:
+            messages = self._evidence_prompt(question, evidence)
+            return _Prepared(question, kept, texts, messages, evidence, quoting=True)
         sources = [PromptSource(_label(doc), text) for doc, text in zip(kept, texts, strict=True)]
-        return _Prepared(question, kept, texts, answer_messages(question, sources, self.style))
+        messages = answer_messages(question, sources, self.style)
+        return _Prepared(question, kept, texts, messages, evidence)
+
+    def _evidence_prompt(self, question: str, evidence: list[Evidence]) -> list[BaseMessage]:
+        """The prompt from as many of the best evidence sentences as fit the context window."""
+        budget = self._budget()
+        for count in range(self.evidence_sentences, 0, -1):
+            shown = [(e.source, e.quote) for e in select_evidence(evidence, count)]
+            messages = evidence_messages(question, shown, self.style)
+            if self._count(messages) + budget.answer_tokens <= budget.context_size:
+                return messages
+        fit_texts([], self._measure(question, []), budget)  # raises ContextOverflowError
+        return evidence_messages(question, [], self.style)
 
     def _condense(
         self, question: str, history: list[BaseMessage], config: RunnableConfig | None
     ) -> str:
         messages = condense_messages(question, history[-6:], self.style)
-        reply = self.llm.invoke(messages, config, **self._llm_kwargs(64))
+        reply = self.llm.invoke(messages, config, **self._llm_kwargs(max_tokens=64))
         return _standalone(str(reply.text), question, history)
 
     async def _acondense(
         self, question: str, history: list[BaseMessage], config: RunnableConfig | None
     ) -> str:
         messages = condense_messages(question, history[-6:], self.style)
-        reply = await self.llm.ainvoke(messages, config, **self._llm_kwargs(64))
+        reply = await self.llm.ainvoke(messages, config, **self._llm_kwargs(max_tokens=64))
         return _standalone(str(reply.text), question, history)
 
-    def _llm_kwargs(self, max_tokens: int | None = None) -> dict[str, Any]:
+    def _llm_kwargs(self, quoting: bool = False, max_tokens: int | None = None) -> dict[str, Any]:
         """Per-call limits, for the models known to take them."""
         from gpt4all_rag.chat_models import ChatGPT4All
 
         if not isinstance(self.llm, ChatGPT4All):
             return {}
+        if quoting:
+            max_tokens = min(max_tokens or self.answer_tokens, QUOTE_ANSWER_TOKENS)
         kwargs: dict[str, Any] = {"max_tokens": max_tokens or self.answer_tokens}
         if self.style == "completion":
-            kwargs["stop"] = list(COMPLETION_STOP)
+            kwargs["stop"] = ["\n"] if quoting else list(COMPLETION_STOP)
         return kwargs
 
     def _answer(self, composer: _Composer, prepared: _Prepared) -> Answer:
-        text = composer.text
-        cited = composer.citations.cited or supporting_sources(
-            text, prepared.texts, prepared.question
-        )
+        """The answer, its basis and its sources with their quotes."""
+        cited: Sequence[int]
+        if prepared.quoting:
+            text, quotes, basis = self._grounded(composer.text, prepared)
+            cited = list(quotes)
+        elif prepared.evidence and restates_question(composer.text, prepared.question):
+            text, quotes, basis = self._quote(prepared)  # empty, or the question said again
+            cited = list(quotes)
+        else:
+            text, basis = composer.text, "model"
+            cited = composer.citations.cited or supporting_sources(
+                text, prepared.texts, prepared.question
+            )
+            quotes = _quotes_for(cited, prepared.evidence)
         sources = [
             Source(
                 source=str(doc.metadata.get("source", "")),
@@ -366,12 +451,29 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
                 snippet=_snippet(chunk, self.snippet_chars),
                 score=float(doc.metadata.get("score", 0.0)),
                 cited=i in cited,
+                quote=quotes.get(i),
             )
             for i, (doc, chunk) in enumerate(
                 zip(prepared.documents, prepared.texts, strict=True), start=1
             )
         ]
-        return Answer(answer=text, sources=sources)
+        return Answer(answer=text, sources=sources, basis=basis)
+
+    def _grounded(self, generated: str, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:
+        """The model's sentence with its citation when the evidence supports it, else a quote."""
+        said = without_citations(generated.strip().split("\n", 1)[0]).strip()
+        shown = select_evidence(prepared.evidence, self.evidence_sentences)
+        sentences = [e.quote for e in shown]
+        if is_supported(said, sentences, prepared.question):
+            best = shown[closest_sentence(said, sentences)]
+            return f"{said} [{best.source}]", {best.source: best.quote}, "model"
+        return self._quote(prepared)
+
+    def _quote(self, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:
+        """The best evidence sentence, quoted with a short lead-in."""
+        best = prepared.evidence[0]
+        text = quoted_answer(best.quote, best.source, prepared.question)
+        return text, {best.source: best.quote}, "quote"
 
 
 class _Composer:
@@ -448,6 +550,26 @@ def _joined(question: str, history: Sequence[BaseMessage]) -> str:
     """The last user question followed by the follow-up: a plain fallback for retrieval."""
     previous = [str(m.text) for m in history if isinstance(m, HumanMessage)]
     return f"{previous[-1]} {question}" if previous else question
+
+
+def _closing_pieces(tail: str, answer: Answer, quoting: bool) -> Iterator[str | Answer]:
+    """What a stream yields after the model: the rest of its text, or the checked answer when
+    it was held back (quote grounding) or replaced by a quote; then the :class:`Answer`."""
+    if quoting:
+        tail = answer.answer
+    elif answer.basis == "quote":
+        tail = f"{tail}\n{answer.answer}" if tail else answer.answer
+    yield from re.findall(r"\s*\S+", tail)  # word by word, as a model streams
+    yield answer
+
+
+def _quotes_for(cited: Sequence[int], evidence: Sequence[Evidence]) -> dict[int, str]:
+    """The best evidence sentence of each cited source."""
+    quotes: dict[int, str] = {}
+    for item in evidence:  # best first
+        if item.source in cited and item.source not in quotes:
+            quotes[item.source] = item.quote
+    return quotes
 
 
 def _label(doc: Document) -> str:

@@ -79,6 +79,7 @@ def source_dicts(answer: Answer) -> list[dict[str, Any]]:
             "snippet": source.snippet,
             "score": float(source.score),
             "cited": bool(source.cited),
+            "quote": source.quote,
         }
         for source in answer.sources
     ]

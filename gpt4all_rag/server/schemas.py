@@ -154,6 +154,8 @@ class SourceOut(BaseModel):
     """Relevance; higher is better."""
     cited: bool
     """Whether the answer cites it."""
+    quote: str | None = None
+    """The sentence of this passage that supports the answer (shown highlighted), or None."""
 
 
 class AssistantMessage(BaseModel):

@@ -26,9 +26,10 @@ def _ask(client: openai.OpenAI, **options: Any) -> Any:
 def _check_sources(sources: list[dict[str, Any]]) -> dict[str, Any]:
     assert sources, "a LocalDocs answer must carry its sources"
     for source in sources:
-        assert set(source) == {"source", "page", "snippet", "score", "cited"}
+        assert set(source) == {"source", "page", "snippet", "score", "cited", "quote"}
         assert source["source"].startswith("/") and source["snippet"]
         assert isinstance(source["score"], float) and isinstance(source["cited"], bool)
+        assert (source["quote"] is not None) == source["cited"]  # a cited source shows its quote
     best = sources[0]
     assert best["source"].endswith("zorblax-manual.pdf") and best["page"] == 2
     assert "42 days" in best["snippet"]

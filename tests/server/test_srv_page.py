@@ -89,13 +89,14 @@ def test_ask_a_collection_and_see_the_streamed_answer_and_its_source(
     lengths = [n for n in page.evaluate("window.__lengths") if n > 0]
     assert len(set(lengths)) >= 2, f"the answer did not stream: {lengths}"
 
-    # The source reads file:page; clicking it shows the snippet.
+    # The source reads file:page; a cited source is open on the quote the answer rests on,
+    # highlighted; clicking closes it.
     first_source = answer.locator(".source").first
     expect(first_source.locator(".where")).to_have_text("zorblax-manual.pdf:2")
-    expect(first_source.locator(".snippet")).not_to_be_visible()
+    expect(first_source.locator("mark.quote")).to_be_visible()
+    expect(first_source.locator("mark.quote")).to_contain_text("42 days")
     first_source.locator("summary").click()
-    expect(first_source.locator(".snippet")).to_be_visible()
-    expect(first_source.locator(".snippet")).to_contain_text("42 days")
+    expect(first_source.locator(".snippet")).not_to_be_visible()
 
     # The conversation, the key and the ticked collection survive a reload.
     page.reload()

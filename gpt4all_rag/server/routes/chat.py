@@ -232,7 +232,10 @@ async def _whole_answer(model: str, first: Any, items: AsyncIterator[Any]) -> di
         ],
         sources=[SourceOut(**source) for source in sources],
     )
-    return reply.model_dump(mode="json", exclude_none=True)
+    body = reply.model_dump(mode="json", exclude_none=True)
+    # Sources keep their null fields (page of a text file, quote of an uncited source).
+    body["sources"] = [source.model_dump(mode="json") for source in reply.sources or []]
+    return body
 
 
 async def _answer_events(

@@ -226,7 +226,16 @@ function renderSources(sources) {
     }
     const snippet = document.createElement("blockquote");
     snippet.className = "snippet";
-    snippet.textContent = source.snippet;
+    if (source.quote) {
+      // The sentence the answer rests on, verbatim and highlighted; shown open.
+      const quote = document.createElement("mark");
+      quote.className = "quote";
+      quote.textContent = source.quote;
+      snippet.append(quote);
+      entry.open = true;
+    } else {
+      snippet.textContent = source.snippet;
+    }
     const path = document.createElement("p");
     path.className = "path";
     path.textContent = source.source + (source.page ? ` · page ${source.page}` : "");

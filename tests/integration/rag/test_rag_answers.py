@@ -29,7 +29,7 @@ def test_the_demo_question(demo: LocalDocs) -> None:
 
 def test_unanswerable_question_says_so_without_the_model(demo: LocalDocs) -> None:
     answer = demo.ask("What is the capital of France?", llm=None)
-    assert answer == Answer(answer=NOT_FOUND, sources=[])
+    assert answer == Answer(answer=NOT_FOUND, sources=[], basis="none")
 
 
 def test_instructions_inside_a_document_are_not_followed(notes: LocalDocs) -> None:

@@ -39,12 +39,14 @@ def test_ask_json_shape() -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"answer", "sources"}
+    assert set(data) == {"answer", "basis", "sources"}
     assert "90" in data["answer"]
+    assert data["basis"] in {"model", "quote"}
     (source,) = data["sources"]
-    assert set(source) == {"source", "page", "score", "cited", "snippet"}
+    assert set(source) == {"source", "page", "score", "cited", "quote", "snippet"}
     assert source["source"].endswith("zorblax.md") and source["page"] is None
     assert source["cited"] is True and isinstance(source["score"], float)
+    assert "90" in source["quote"]  # the evidence, verbatim
 
 
 def test_ask_json_when_nothing_is_relevant() -> None:

@@ -78,26 +78,13 @@ QUESTIONS = [
     "How long does the Kestrel K2 drone fly on one battery?",
 ]
 
-TURN_CONTINUATION = pytest.mark.xfail(
-    reason="the sentence after `A: Never.` is quoted until rag/evidence.py cuts chunks with "
-    "text.injection.without_turns before splitting them into sentences",
-    strict=False,
-)
-CASES = [pytest.param(q, marks=TURN_CONTINUATION) if "unlock code" in q else q for q in QUESTIONS]
+CASES = QUESTIONS
 
 FACTS = [
     ("What voltage does the Frobnitz K7 run on?", "12 volts"),
     ("How much water does the Dorrit D8 tank hold?", "3 litres"),
     ("How long does the Harbor H6 run on batteries?", "20 hours"),
-    pytest.param(
-        "How long does the Kestrel K2 drone fly on one battery?",
-        "25 minutes",
-        marks=pytest.mark.xfail(
-            reason="the bundled model drops the number today: 'The Kestrel K2 drone flies on "
-            "one battery. [1]' (the answer chain is being rebuilt to quote evidence)",
-            strict=False,
-        ),
-    ),
+    ("How long does the Kestrel K2 drone fly on one battery?", "25 minutes"),
 ]
 """Questions whose true answers are in the documents, with the fact the answer must hold."""
 

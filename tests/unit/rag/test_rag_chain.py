@@ -13,14 +13,16 @@ from gpt4all_rag.rag.prompts import NOT_FOUND
 
 
 def chain(documents: list[Document], *replies: str, **kwargs: object) -> AnswerChain:
+    """A chain in completion style; whole chunks in the prompt unless ``grounding`` says so."""
     retriever = ListRetriever(documents=documents, keyword="zoo", queries=[])
     llm = RecordingChatModel(replies=list(replies), prompts=[])
+    kwargs.setdefault("grounding", "free")
     return AnswerChain(retriever, llm, prompt_style="completion", **kwargs)  # type: ignore[arg-type]
 
 
 def test_nothing_retrieved_answers_without_the_model(zoo_docs: list[Document]) -> None:
     answer = chain(zoo_docs).invoke("How do I bake bread?")  # no replies: a call would fail
-    assert answer == Answer(answer=NOT_FOUND, sources=[])
+    assert answer == Answer(answer=NOT_FOUND, sources=[], basis="none")
 
 
 def test_answer_with_checked_citations(zoo_docs: list[Document]) -> None:
@@ -68,7 +70,7 @@ def test_stream_yields_text_then_answer(zoo_docs: list[Document]) -> None:
 
 def test_not_found_streams_the_message_too(zoo_docs: list[Document]) -> None:
     items = list(chain(zoo_docs).stream("bread?"))
-    assert items == [NOT_FOUND, Answer(answer=NOT_FOUND, sources=[])]
+    assert items == [NOT_FOUND, Answer(answer=NOT_FOUND, sources=[], basis="none")]
 
 
 def test_follow_up_is_condensed_before_retrieval(zoo_docs: list[Document]) -> None:
@@ -121,7 +123,9 @@ async def test_async_matches_sync(zoo_docs: list[Document]) -> None:
     items = [item async for item in chain(zoo_docs, "Average [1].").astream("zoo?")]
     assert items[-1] == answer
     assert "".join(i for i in items[:-1] if isinstance(i, str)) == "Average [1]."
-    assert await chain(zoo_docs).ainvoke("bread?") == Answer(answer=NOT_FOUND, sources=[])
+    assert await chain(zoo_docs).ainvoke("bread?") == Answer(
+        answer=NOT_FOUND, sources=[], basis="none"
+    )
 
 
 def test_question_may_be_a_keyword(zoo_docs: list[Document]) -> None:
