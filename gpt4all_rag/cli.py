@@ -734,6 +734,13 @@ def _print_eval(report: Any) -> None:
             + (f" ({report.cited_gold}/{report.cited})" if report.cited else ""),
             highlight=False,
         )
+    if report.answer_chars_median is not None:
+        console.print(
+            f"Right answers citing a gold source {share(report.gold_cited_when_right)}, "
+            f"empty answers {report.empty_answers}, answer length median "
+            f"{report.answer_chars_median:.0f} / longest {report.answer_chars_max} characters",
+            highlight=False,
+        )
     if report.unanswerable:
         console.print(
             f"Unanswerable: {report.unanswerable}, refused (nothing retrieved): "

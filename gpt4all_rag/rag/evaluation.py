@@ -23,7 +23,10 @@ Figures over the answerable questions:
   floor said "not in your files");
 * **answer accuracy**: share of answers containing any of ``answer_contains``
   (case-insensitive);
-* **citation precision**: of all the sources the answers cite, the share that are gold.
+* **citation precision**: of all the sources the answers cite, the share that are gold;
+* **gold cited when right**: of the right answers, the share citing a gold source (a page off
+  by one counts);
+* **empty answers**, and the **median and longest answer** in characters.
 
 And over the unanswerable ones: **refused**, the share for which the retriever returned nothing
 (the right outcome).
@@ -32,6 +35,7 @@ And over the unanswerable ones: **refused**, the share for which the retriever r
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -110,6 +114,8 @@ class QuestionResult(BaseModel):
     cited: int = 0
     """Sources the answer cites."""
     cited_gold: int = 0
+    cites_gold: bool | None = None
+    """Whether a cited source is gold (a page off by one counts); None without an answer."""
     """Cited sources that are gold."""
     answer_seconds: float | None = None
 
@@ -143,6 +149,11 @@ class EvalReport(BaseModel):
     """None when no answer cited anything (or answers were not generated)."""
     cited: int
     cited_gold: int
+    gold_cited_when_right: float | None = None
+    """Of the right answers, the share that cite a gold source; None without any."""
+    empty_answers: int = 0
+    answer_chars_median: float | None = None
+    answer_chars_max: int | None = None
     results: list[QuestionResult]
 
 
@@ -269,6 +280,7 @@ def evaluate_question(
     cited = [source for source in answer.sources if source.cited]
     result.cited = len(cited)
     result.cited_gold = sum(is_gold(source.source, source.page, item) for source in cited)
+    result.cites_gold = any(is_gold(source.source, source.page, item, slack=1) for source in cited)
     return result
 
 
@@ -294,6 +306,8 @@ def summarize(
         return sum(rank is not None and rank <= 5 for rank in found) / count if count else 0.0
 
     answered = [result for result in results if result.answer_correct is not None]
+    right = [result for result in answered if result.answer_correct]
+    lengths = [len(result.answer or "") for result in answered]
     cited = sum(result.cited for result in results)
     cited_gold = sum(result.cited_gold for result in results)
     return EvalReport(
@@ -320,6 +334,10 @@ def summarize(
         citation_precision=cited_gold / cited if cited else None,
         cited=cited,
         cited_gold=cited_gold,
+        gold_cited_when_right=_share(sum(bool(r.cites_gold) for r in right), len(right)),
+        empty_answers=sum(not (result.answer or "").strip() for result in answered),
+        answer_chars_median=statistics.median(lengths) if lengths else None,
+        answer_chars_max=max(lengths) if lengths else None,
         results=list(results),
     )
 

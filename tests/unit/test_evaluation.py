@@ -106,6 +106,10 @@ def test_figures() -> None:
     assert (report.cited, report.cited_gold) == (3, 2)
     assert report.citation_precision == pytest.approx(2 / 3)
     assert report.results[0].retrieved[0].gold and not report.results[1].retrieved[0].gold
+    assert report.gold_cited_when_right == 1.0  # both right answers cite their gold file
+    assert report.empty_answers == 0
+    assert report.answer_chars_median == 14  # lengths 16, 12, 21 and 2
+    assert report.answer_chars_max == len("The files do not say.")
 
 
 def test_file_page_and_refusal_figures() -> None:
