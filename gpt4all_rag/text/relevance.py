@@ -79,6 +79,107 @@ def stem(word: str) -> str:
     return word
 
 
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "abs": ("absolute",),
+    "addr": ("address",),
+    "admin": ("administrator", "administration"),
+    "app": ("application",),
+    "arg": ("argument",),
+    "asc": ("ascending",),
+    "attr": ("attribute",),
+    "auth": ("authentication", "authorization"),
+    "avg": ("average",),
+    "bool": ("boolean",),
+    "calc": ("calculate", "calculation"),
+    "cfg": ("configuration", "configure"),
+    "char": ("character",),
+    "chr": ("character",),
+    "cmd": ("command",),
+    "col": ("column",),
+    "conf": ("configuration", "configure"),
+    "config": ("configuration", "configure"),
+    "db": ("database",),
+    "del": ("delete",),
+    "desc": ("description", "descending"),
+    "dest": ("destination",),
+    "dev": ("device", "development", "deviation"),
+    "diff": ("difference",),
+    "dim": ("dimension",),
+    "dir": ("directory",),
+    "dist": ("distribution", "distance"),
+    "doc": ("documentation", "document"),
+    "dst": ("destination",),
+    "env": ("environment",),
+    "exp": ("exponential", "exponent"),
+    "ext": ("extension",),
+    "freq": ("frequency",),
+    "fun": ("function",),
+    "func": ("function",),
+    "idx": ("index",),
+    "img": ("image",),
+    "info": ("information",),
+    "init": ("initialize", "initialization"),
+    "int": ("integer",),
+    "len": ("length",),
+    "lib": ("library",),
+    "log": ("logarithm", "logarithmic"),
+    "max": ("maximum", "maximal", "maximize"),
+    "mem": ("memory",),
+    "min": ("minimum", "minimal", "minimize"),
+    "msg": ("message",),
+    "num": ("number", "numeric"),
+    "obj": ("object",),
+    "opt": ("option",),
+    "param": ("parameter",),
+    "passwd": ("password",),
+    "perm": ("permission",),
+    "pkg": ("package",),
+    "pos": ("position",),
+    "prev": ("previous",),
+    "prob": ("probability",),
+    "proc": ("process", "procedure"),
+    "pwd": ("password",),
+    "ref": ("reference",),
+    "repo": ("repository",),
+    "req": ("request",),
+    "resp": ("response",),
+    "sec": ("second",),
+    "seq": ("sequence",),
+    "spec": ("specification",),
+    "src": ("source",),
+    "stat": ("statistic",),
+    "std": ("standard",),
+    "str": ("string",),
+    "sync": ("synchronize", "synchronization"),
+    "temp": ("temporary", "temperature"),
+    "tmp": ("temporary",),
+    "val": ("value",),
+    "var": ("variable", "variance"),
+    "vec": ("vector",),
+}
+"""Abbreviations that technical documents use for ordinary words (``log`` for logarithmic,
+``dir`` for directory, ``arg`` for argument), with the words they stand for. A question term is
+found in a text that holds its abbreviation (the question says "logarithmic", the file says
+``log = "y"``) or, the other way round, the full word (the question says "config", the file
+"configuration"). Not transitive: ``log`` is no alias of ``logistic``."""
+
+
+@functools.cache
+def _aliases() -> dict[str, frozenset[str]]:
+    """Stemmed term -> the stems that stand for it in a text (:data:`ABBREVIATIONS`)."""
+    aliases: dict[str, set[str]] = {}
+    for short, words in ABBREVIATIONS.items():
+        for word in words:
+            aliases.setdefault(stem(word), set()).add(stem(short))
+            aliases.setdefault(stem(short), set()).add(stem(word))
+    return {term: frozenset(found) for term, found in aliases.items()}
+
+
+def aliases(term: str) -> frozenset[str]:
+    """The stemmed words that count as ``term`` in a text: its abbreviations or full words."""
+    return _aliases().get(term, frozenset())
+
+
 def is_mostly_cjk(text: str, share: float = 0.3) -> bool:
     """Whether CJK characters make up at least ``share`` of the text's letters."""
     letters = [c for c in text if c.isalnum()]
@@ -142,13 +243,76 @@ def common_words() -> frozenset[str]:
     return frozenset(w for w in entries if w.isalpha() and not w.startswith(("[", "##")))
 
 
+DERIVATIONS = (
+    "ically",
+    "ation",
+    "ness",
+    "ment",
+    "able",
+    "ible",
+    "ical",
+    "ally",
+    "ity",
+    "ize",
+    "ise",
+    "ive",
+    "ic",
+    "al",
+    "ly",
+)
+"""English derivational suffixes: a word made of an ordinary word and one of them is ordinary
+(``configurable`` = configure + able, ``exponentially`` = exponential + ly). ``ly`` only after
+an adjective's ending (:data:`ADJECTIVE_ENDINGS`): ``plotly`` is a name."""
+
+ADJECTIVE_ENDINGS = ("al", "ic", "ive", "ous", "ful", "less", "ent", "ant", "ar", "ed", "ing")
+"""Endings of the adjectives an adverb in ``ly`` is made of."""
+
+INFLECTIONS = ("s", "d", "ed", "ing")
+"""Endings whose addition to a word can make a common word (``bake`` + d = ``baked``)."""
+
+
+@functools.cache
+def ordinary_words() -> frozenset[str]:
+    """The common words (:func:`common_words`) and the words of :data:`ABBREVIATIONS`."""
+    words = set(common_words())
+    for short, full in ABBREVIATIONS.items():
+        words.add(short)
+        words.update(full)
+    return frozenset(words)
+
+
 def is_name(word: str) -> bool:
     """Whether a word of a question looks like a name rather than an ordinary word.
 
-    At least 3 characters, not a number, and not a common English word (:func:`common_words`):
-    ``hostapd``, ``ggplot2``, ``facet_grid``, ``500mb``, but not ``remove`` or ``010``.
+    At least 3 characters, not a number, and not an ordinary English word: not one of
+    :func:`ordinary_words` (the embedding model's common words and the abbreviation table), nor
+    one of them with an ending (``bake``: ``baked`` is common), nor one of them with a
+    derivational suffix (``configurable``: ``configure``). ``hostapd``, ``ggplot2``,
+    ``facet_grid``, ``500mb``, ``seaborn``, ``sapply`` are names; ``remove``, ``010``, ``bake``,
+    ``logarithmic`` are not.
     """
-    return len(word) >= 3 and not word.isdigit() and word.casefold() not in common_words()
+    word = word.casefold()
+    if len(word) < 3 or word.isdigit():
+        return False
+    words = ordinary_words()
+    if word in words:
+        return False
+    if not word.isalpha():
+        return True
+    inflected = [word + ending for ending in INFLECTIONS]
+    if word.endswith("e"):
+        inflected.append(word[:-1] + "ing")
+    if any(form in words for form in inflected):
+        return False
+    for suffix in DERIVATIONS:
+        base = word[: -len(suffix)]
+        if suffix == "ly" and not base.endswith(ADJECTIVE_ENDINGS):
+            continue
+        if word.endswith(suffix) and len(base) >= 3:
+            bases = [base, base + "e"] + ([base[:-1] + "y"] if base.endswith("i") else [])
+            if any(form in words for form in bases):
+                return False
+    return True
 
 
 def _is_content(word: str) -> bool:
@@ -156,13 +320,18 @@ def _is_content(word: str) -> bool:
     return word not in STOPWORDS and not (word.isdigit() and len(word) == 1)
 
 
-def coverage(terms: list[str], text: str) -> float:
+def coverage(terms: list[str], text: str, *, abbreviations: bool = False) -> float:
     """The share of ``terms`` (from :func:`content_terms`) found in ``text``, from 0.0 to 1.0."""
-    return coverages(terms, [text], weighted=False)[0]
+    return coverages(terms, [text], weighted=False, abbreviations=abbreviations)[0]
 
 
 def coverages(
-    terms: list[str], texts: Sequence[str], *, weighted: bool = True, min_terms: int = 1
+    terms: list[str],
+    texts: Sequence[str],
+    *,
+    weighted: bool = True,
+    min_terms: int = 1,
+    abbreviations: bool = False,
 ) -> list[float]:
     """How much of the query's content each text holds, from 0.0 to 1.0.
 
@@ -176,13 +345,15 @@ def coverages(
         texts: The candidate chunks.
         weighted: Weigh terms by rarity; plain share of terms when False.
         min_terms: A text holding fewer distinct terms than this scores 0.0.
+        abbreviations: A term is also found as its abbreviation or full word
+            (:data:`ABBREVIATIONS`; the relevance floor measures so).
 
     Returns:
         One coverage per text, in order.
     """
     if not terms:
         return [0.0] * len(texts)
-    found = [_found_terms(terms, text) for text in texts]
+    found = [_found_terms(terms, text, abbreviations) for text in texts]
     if weighted:
         n = len(texts)
         weights = {
@@ -195,15 +366,22 @@ def coverages(
     return [sum(weights[t] for t in f) / total if len(f) >= min_terms else 0.0 for f in found]
 
 
-def found_terms(terms: list[str], texts: Sequence[str]) -> set[str]:
-    """The ``terms`` that at least one of ``texts`` holds."""
+def found_terms(terms: list[str], texts: Sequence[str], *, abbreviations: bool = False) -> set[str]:
+    """The ``terms`` that at least one of ``texts`` holds (as :func:`coverages` finds them)."""
     held: set[str] = set()
     for text in texts:
-        held |= _found_terms(terms, text)
+        held |= _found_terms(terms, text, abbreviations)
     return held
 
 
-def _found_terms(terms: list[str], text: str) -> set[str]:
+def _found_terms(terms: list[str], text: str, abbreviations: bool = False) -> set[str]:
     normalized = normalize(text)
     words = {stem(word) for word in WORD.findall(normalized)}
-    return {t for t in terms if (t in normalized if CJK_CHAR.match(t) else t in words)}
+    found = set()
+    for t in terms:
+        if CJK_CHAR.match(t):
+            if t in normalized:
+                found.add(t)
+        elif t in words or (abbreviations and not aliases(t).isdisjoint(words)):
+            found.add(t)
+    return found

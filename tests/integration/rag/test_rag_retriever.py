@@ -59,6 +59,7 @@ def test_without_the_floor_the_same_question_gets_neighbours(demo: LocalDocs) ->
     "question",
     [
         "How can I remove duplicate times in a zoo object?",
+        "How do I make the y axis logarithmic?",
         "Why is zoo invisible?",
         "na.locf",
         "如何重新配置语言环境？",
@@ -71,6 +72,18 @@ def test_the_floor_decides_per_question_and_keeps_the_ranking(
     with_floor = demo.as_retriever(k=4).invoke(question)
     without = demo.as_retriever(k=4, floor=False).invoke(question)
     assert with_floor and [d.id for d in with_floor] == [d.id for d in without]
+
+
+def test_the_readme_example_about_log_axes_is_answered(demo: LocalDocs) -> None:
+    """The zoo FAQ writes ``log = "y"`` and "log axis": ``log`` abbreviates "logarithmic", which
+    is an ordinary word, not a name the files never hold (docs/answers.md, the floor)."""
+    retriever = demo.as_retriever(k=4)
+    question = "How do I make the y axis logarithmic?"
+    evidence = retriever.assess(question)
+    assert evidence is not None and evidence.unknown == 0 and evidence.coverage > 0.5
+    assert retriever.floor_score(evidence) > 0  # +0.09: -5.4 before the abbreviations
+    found = retriever.invoke(question)
+    assert names(found)[0] == "zoo-faq.pdf" and 'log = "y"' in found[0].page_content
 
 
 def test_a_name_the_files_never_hold_is_evidence_against(demo: LocalDocs) -> None:

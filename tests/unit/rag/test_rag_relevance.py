@@ -16,6 +16,8 @@ from gpt4all_rag.localdocs.retriever import (
     _weighted_fusion,
 )
 from gpt4all_rag.text.relevance import (
+    ABBREVIATIONS,
+    aliases,
     common_words,
     content_terms,
     coverage,
@@ -91,6 +93,39 @@ def test_names_are_words_the_embedding_vocabulary_lacks() -> None:
         True
     ] * 5
     assert [is_name(w) for w in ["remove", "Python", "010", "r", "gc"]] == [False] * 5
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["logarithmic", "logarithm", "bake", "configurable", "exponentially", "zoomable", "config"],
+)
+def test_ordinary_words_the_vocabulary_splits_are_not_names(word: str) -> None:
+    """Inflections and derivations of common words, and the abbreviation table's words."""
+    assert word not in common_words() and not is_name(word)
+
+
+@pytest.mark.parametrize(
+    "word", ["seaborn", "hostapd", "plotly", "sapply", "rollapply", "docker", "sourdough"]
+)
+def test_names_stay_names(word: str) -> None:
+    assert is_name(word)
+
+
+def test_abbreviations_match_the_words_they_stand_for() -> None:
+    assert "log" in aliases(stem("logarithmic")) and stem("directory") in aliases("dir")
+    terms = content_terms("How do I make the y axis logarithmic?")
+    text = 'plot(z, log = "y") on a log axis'
+    assert coverage(terms, text, abbreviations=True) == 0.75  # not "make"
+    assert coverage(terms, text) == 0.5  # off by default (sentence evidence, citations)
+    config = content_terms("Where is the config directory?")
+    assert coverage(config, "the configuration dir", abbreviations=True) == 1
+    # Names are matched as they are: a prefix is no abbreviation unless the table says so.
+    assert coverage(content_terms("matplotlib"), "mat <- matrix(1:4, 2)", abbreviations=True) == 0
+    assert coverage(content_terms("logistic"), "log scale", abbreviations=True) == 0
+    assert all(
+        len(short) >= 2 and all(len(w) > len(short) for w in full)
+        for short, full in ABBREVIATIONS.items()
+    )
 
 
 def _evidence(**values: float) -> FloorEvidence:
