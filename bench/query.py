@@ -20,7 +20,8 @@ Usage:
    (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings for the query) is the
    reference for dense search. Contenders take turns question by question.
 
-2. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model,
+2. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model (in
+   quote grounding, the default, whose checked answer comes whole, and in free grounding),
    against LangChain's ``create_retrieval_chain`` + ``create_stuff_documents_chain`` over the
    same Chroma collection with the same ``ChatGPT4All`` model (the plain RetrievalQA-style chain):
    the time from the call to the first piece of answer text. It runs over a real collection
@@ -206,7 +207,9 @@ def report(name: str, times: tuple[list[float], list[float]]) -> None:
 
 
 def measure_ttft(collection: str, home: Path | None, count: int) -> None:
-    """Time to the first answer token: AnswerChain against create_retrieval_chain."""
+    """Time to the first answer token: AnswerChain (quote grounding, the default for the
+    bundled base model; and free grounding, whole chunks streamed as before quotes) against
+    create_retrieval_chain."""
     from gpt4all_rag.chat_models import ChatGPT4All
     from gpt4all_rag.config import Settings, get_settings
     from gpt4all_rag.localdocs import LocalDocs
@@ -216,15 +219,21 @@ def measure_ttft(collection: str, home: Path | None, count: int) -> None:
     docs = LocalDocs(collection, settings=settings)
     docs.check_embeddings()
     llm = ChatGPT4All(temperature=0, max_tokens=256)
-    ours = AnswerChain(docs.as_retriever(k=4), llm)
+    chains = {
+        name: AnswerChain(docs.as_retriever(k=4), llm, grounding=grounding)
+        for name, grounding in (("quote", "quote"), ("free", "free"))
+    }
     plain = plain_chain(docs, llm)
 
-    def first_ours(question: str) -> float:
-        started = time.perf_counter()
-        for piece in ours.stream(question):
-            if isinstance(piece, str) and piece.strip():
-                return time.perf_counter() - started
-        return time.perf_counter() - started  # an answer with no text (nothing found)
+    def first_ours(chain: AnswerChain) -> Callable[[str], float]:
+        def first(question: str) -> float:
+            started = time.perf_counter()
+            for piece in chain.stream(question):
+                if isinstance(piece, str) and piece.strip():
+                    return time.perf_counter() - started
+            return time.perf_counter() - started  # an answer with no text (nothing found)
+
+        return first
 
     def first_plain(question: str) -> float:
         started = time.perf_counter()
@@ -233,21 +242,23 @@ def measure_ttft(collection: str, home: Path | None, count: int) -> None:
                 return time.perf_counter() - started
         return time.perf_counter() - started
 
+    sides = [(name, first_ours(chain)) for name, chain in chains.items()]
+    sides.append(("plain", first_plain))
     asked = questions()[::5][:count]
-    first_ours(asked[0])  # warm: load the chat and embedding models
-    first_plain(asked[0])
-    times: dict[str, list[float]] = {"ours": [], "plain": []}
+    for _, run in sides:
+        run(asked[0])  # warm: load the chat and embedding models
+    times: dict[str, list[float]] = {name: [] for name, _ in sides}
     for index, question in enumerate(asked):
-        sides = [("ours", first_ours), ("plain", first_plain)]
-        for name, run in sides if index % 2 == 0 else sides[::-1]:
+        for name, run in sides[index % len(sides) :] + sides[: index % len(sides)]:
             times[name].append(run(question))
     print(f"time to first answer token, k=4, bundled default model, {len(asked)} questions (s):")
     for name, values in times.items():
         print(
             f"  {name:<6} p50 {statistics.median(values):6.2f}   p95 {percentile(values, 0.95):6.2f}"
         )
-    ratio = statistics.median(times["plain"]) / statistics.median(times["ours"])
-    print(f"  plain / ours (p50): {ratio:.2f}x")
+    for name in chains:
+        ratio = statistics.median(times["plain"]) / statistics.median(times[name])
+        print(f"  plain / {name} (p50): {ratio:.2f}x")
 
 
 def plain_chain(docs: Any, llm: Any) -> Any:

@@ -82,7 +82,7 @@ Basis = Literal["model", "quote", "none"]
 """What an answer's text is: the model's (checked) words, a quote from the files, or the notice
 that nothing relevant was found."""
 
-QUOTE_ANSWER_TOKENS = 64
+QUOTE_ANSWER_TOKENS = 48
 """Tokens a base model may spend on its one-sentence answer in ``quote`` grounding."""
 
 

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 MAX_CANDIDATES = 60
 """Sentences scored per question at most (the first ones of each chunk, in rank order)."""
 
+DENSE_CANDIDATES = 12
+"""Sentences also scored by the embedding model: the best by keyword, rank and claims (on the
+development set no quote was lost by this; it keeps embedding off the time to first token)."""
+
 QUOTE_CHARS = 300
 """A quote grows by the sentences after its evidence sentence up to this length."""
 
@@ -119,22 +123,27 @@ def rank_evidence(
         return []
     sentences = [sentence for _, _, sentence in candidates]
     terms = content_terms(question)
-    keyword = coverages(terms, sentences)
-    dense = _dense_scores(question, sentences, embeddings)
     rank_weight = weights.rank_cjk if is_mostly_cjk(question) else weights.rank
+    lexical = [
+        weights.keyword * kw
+        + rank_weight / number
+        + (weights.claims if checkable_claims(sentence) else 0.0)
+        - _penalty(sentence, terms, weights)
+        for (number, _, sentence), kw in zip(candidates, coverages(terms, sentences), strict=True)
+    ]
+    order = sorted(range(len(candidates)), key=lambda i: -lexical[i])
+    dense = _dense_scores(question, [sentences[i] for i in order[:DENSE_CANDIDATES]], embeddings)
+    scores = [lexical[i] + weights.dense * cos for i, cos in zip(order, dense, strict=False)]
+    scores += [lexical[i] for i in order[DENSE_CANDIDATES:]]
     ranked = [
         Evidence(
-            number,
-            sentence,
-            weights.keyword * kw
-            + weights.dense * cos
-            + rank_weight / number
-            + (weights.claims if checkable_claims(sentence) else 0.0)
-            - _penalty(sentence, terms, weights),
-            position,
-            _following(per_chunk[number - 1], position),
+            candidates[i][0],
+            candidates[i][2],
+            score,
+            candidates[i][1],
+            _following(per_chunk[candidates[i][0] - 1], candidates[i][1]),
         )
-        for (number, position, sentence), kw, cos in zip(candidates, keyword, dense, strict=True)
+        for i, score in zip(order, scores, strict=True)
     ]
     return sorted(ranked, key=lambda e: (-e.score, e.source, e.position))
 
