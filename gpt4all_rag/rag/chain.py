@@ -59,6 +59,7 @@ from gpt4all_rag.rag.support import (
     is_supported,
     quoted_answer,
     restates_question,
+    with_quote,
     without_citations,
 )
 
@@ -466,7 +467,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         sentences = [e.quote for e in shown]
         if is_supported(said, sentences, prepared.question):
             best = shown[closest_sentence(said, sentences)]
-            return f"{said} [{best.source}]", {best.source: best.quote}, "model"
+            return with_quote(said, best.quote, best.source), {best.source: best.quote}, "model"
         return self._quote(prepared)
 
     def _quote(self, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:

@@ -89,6 +89,19 @@ def quoted_answer(quote: str, number: int, question: str) -> str:
     return f"Your files say: “{quote}” [{number}]"
 
 
+def with_quote(said: str, quote: str, number: int) -> str:
+    """The model's sentence, its citation, and the quote it rests on, unless it copies it."""
+    if _copies(said, quote):
+        return f"{said} [{number}]"
+    return f"{said} [{number}] — “{quote}”"
+
+
+def _copies(said: str, quote: str) -> bool:
+    """Whether ``said`` is (nearly all) words of ``quote``."""
+    wanted = _units(said)
+    return bool(wanted) and len(wanted & _units(quote)) >= 0.8 * len(wanted)
+
+
 def _units(text: str) -> set[str]:
     normalized = normalize(text)
     words = {stem(w) for w in WORD.findall(normalized) if w not in STOPWORDS}

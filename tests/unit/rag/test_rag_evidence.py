@@ -13,6 +13,7 @@ from gpt4all_rag.rag.support import (
     is_supported,
     quoted_answer,
     restates_question,
+    with_quote,
     without_citations,
 )
 from gpt4all_rag.text.claims import checkable_claims
@@ -78,6 +79,11 @@ def test_claims_restatements_and_citations() -> None:
     assert closest_sentence("read.fwf widths", ["colours", "read.fwf reads widths"]) == 1
     assert quoted_answer("A.", 2, "How?") == "Your files say: “A.” [2]"
     assert quoted_answer("甲。", 1, "怎么办？").startswith("文件中写道")
+    fwf = "The function read.fwf reads fixed-width files."
+    assert with_quote("Call scan() first.", fwf, 2) == f"Call scan() first. [2] — “{fwf}”"
+    assert with_quote("read.fwf reads fixed-width files.", fwf, 2) == (
+        "read.fwf reads fixed-width files. [2]"  # a copy of the quote needs no quote
+    )
 
 
 def quoting_chain(documents: list[Document], *replies: str) -> AnswerChain:
