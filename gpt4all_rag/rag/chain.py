@@ -62,6 +62,7 @@ from gpt4all_rag.rag.support import (
     with_quote,
     without_citations,
 )
+from gpt4all_rag.text.relevance import is_mostly_cjk
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -137,6 +138,8 @@ class _Prepared:
     """The chunks' sentences, best evidence first."""
     quoting: bool = False
     """The model answers from evidence sentences and its answer is checked before it is shown."""
+    ask_model: bool = True
+    """False when the answer is the best quote without a model call."""
 
 
 class AnswerChain(Runnable[AnswerInput, Answer]):
@@ -187,6 +190,10 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
             ``embeddings`` when None (keyword scoring alone when it has none).
         grounding: ``quote``, ``free`` or ``auto`` (see :data:`Grounding`).
         evidence_sentences: Evidence sentences given to the model in ``quote`` grounding.
+        cjk_model_answers: Let the model phrase answers to Chinese and Japanese questions in
+            ``quote`` grounding. Off by default: on the development set the bundled 270M
+            model's supported Chinese sentences held the fact in 4 of 30 answers, the quotes in
+            18 of 36, so such questions are answered with the best quote, without a model call.
     """
 
     def __init__(
@@ -201,6 +208,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         embeddings: Embeddings | None = None,
         grounding: Grounding = "auto",
         evidence_sentences: int = 4,
+        cjk_model_answers: bool = False,
     ) -> None:
         self.retriever = retriever
         self._llm = llm
@@ -211,6 +219,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         self.embeddings = embeddings or getattr(retriever, "embeddings", None)
         self.grounding = grounding
         self.evidence_sentences = evidence_sentences
+        self.cjk_model_answers = cjk_model_answers
 
     @property
     def llm(self) -> BaseChatModel:
@@ -291,7 +300,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         composer = _Composer(len(prepared.texts))
         chunks = cast(
             Generator[BaseMessageChunk],
-            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting)),
+            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting))
+            if prepared.ask_model
+            else _no_chunks(),
         )
         with closing(chunks):  # a stopped answer frees the model at once
             for chunk in chunks:
@@ -325,7 +336,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         composer = _Composer(len(prepared.texts))
         chunks = cast(
             AsyncGenerator[BaseMessageChunk],
-            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting)),
+            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting))
+            if prepared.ask_model
+            else _no_async_chunks(),
         )
         async with aclosing(chunks):
             async for chunk in chunks:
@@ -387,7 +400,8 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         evidence = rank_evidence(question, texts, self.embeddings)
         if self.quoting and evidence:
             messages = self._evidence_prompt(question, evidence)
-            return _Prepared(question, kept, texts, messages, evidence, quoting=True)
+            ask = self.cjk_model_answers or not is_mostly_cjk(question)
+            return _Prepared(question, kept, texts, messages, evidence, quoting=True, ask_model=ask)
         sources = [PromptSource(_label(doc), text) for doc, text in zip(kept, texts, strict=True)]
         messages = answer_messages(question, sources, self.style)
         return _Prepared(question, kept, texts, messages, evidence)
@@ -551,6 +565,17 @@ def _joined(question: str, history: Sequence[BaseMessage]) -> str:
     """The last user question followed by the follow-up: a plain fallback for retrieval."""
     previous = [str(m.text) for m in history if isinstance(m, HumanMessage)]
     return f"{previous[-1]} {question}" if previous else question
+
+
+def _no_chunks() -> Generator[BaseMessageChunk]:
+    """An empty model stream: the answer is a quote."""
+    yield from ()
+
+
+async def _no_async_chunks() -> AsyncGenerator[BaseMessageChunk]:
+    """An empty async model stream: the answer is a quote."""
+    for chunk in _no_chunks():
+        yield chunk
 
 
 def _closing_pieces(tail: str, answer: Answer, quoting: bool) -> Iterator[str | Answer]:

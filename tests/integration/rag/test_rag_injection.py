@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from pdf_pages import write_pdf
+from rag_homes import home_sharing_bundled_models
 from typer.testing import CliRunner
 
 from gpt4all_rag.cli import app
-from gpt4all_rag.config import Settings, get_settings, reset_settings
+from gpt4all_rag.config import Settings, reset_settings
 from gpt4all_rag.localdocs import LocalDocs
 
 pytestmark = pytest.mark.models
@@ -94,12 +95,7 @@ def injection_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A data home with the collection ``injection`` (tests/data/injection and one PDF); the
     process settings point at it while this module runs."""
     root = tmp_path_factory.mktemp("injection")
-    home = root / "home"
-    home.mkdir()
-    reset_settings()
-    shared = get_settings().home / "bundled"  # the session's assembled bundled model
-    shared.mkdir(parents=True, exist_ok=True)
-    (home / "bundled").symlink_to(shared, target_is_directory=True)
+    home = home_sharing_bundled_models(root)
     docs = root / "docs"
     shutil.copytree(CORPUS, docs)
     write_pdf(docs / "kestrel-k2.pdf", [PDF_PAGE])

@@ -117,3 +117,33 @@ def test_an_unsupported_or_empty_model_answer_becomes_the_best_quote(reply: str)
     pieces = [item for item in items[:-1] if isinstance(item, str)]
     assert len(pieces) > 1 and "".join(pieces) == answer.answer  # type: ignore[union-attr]
     assert [s.cited for s in answer.sources] == [True, False]  # type: ignore[union-attr]
+
+
+TEA = [doc("绿茶用八十摄氏度的水冲泡。红茶需要沸水。", "/docs/茶叶冲泡指南.md", None, 0.9)]
+
+
+def chinese_chain(*replies: str, **kwargs: object) -> AnswerChain:
+    retriever = ListRetriever(documents=TEA, keyword="茶", queries=[])
+    llm = RecordingChatModel(replies=list(replies), prompts=[])
+    return AnswerChain(
+        retriever,
+        llm,
+        prompt_style="completion",
+        grounding="quote",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def test_a_chinese_question_is_answered_with_the_quote_without_the_model() -> None:
+    chain = chinese_chain()  # no replies: a model call would fail
+    answer = chain.invoke("泡绿茶用多少度的水？")
+    assert answer.answer == "文件中写道：“绿茶用八十摄氏度的水冲泡。红茶需要沸水。” [1]"
+    assert answer.basis == "quote" and answer.sources[0].cited
+    assert (await chain.ainvoke("泡绿茶用多少度的水？")) == answer
+    assert chain.llm.prompts == []  # type: ignore[attr-defined]
+
+
+def test_chinese_model_answers_can_be_turned_on() -> None:
+    chain = chinese_chain("用八十摄氏度的水。", cjk_model_answers=True)
+    answer = chain.invoke("泡绿茶用多少度的水？")
+    assert answer.basis == "model" and answer.answer.startswith("用八十摄氏度的水。 [1]")
