@@ -481,7 +481,10 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         sentences = [e.quote for e in shown]
         if is_supported(said, sentences, prepared.question):
             best = shown[closest_sentence(said, sentences)]
-            return with_quote(said, best.quote, best.source), {best.source: best.quote}, "model"
+            top = prepared.evidence[0]  # a vague but supported sentence still carries the fact
+            quotes = {best.source: best.quote}
+            quotes.setdefault(top.source, top.quote)
+            return with_quote(said, best.source, top.quote, top.source), quotes, "model"
         return self._quote(prepared)
 
     def _quote(self, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:

@@ -89,11 +89,20 @@ def quoted_answer(quote: str, number: int, question: str) -> str:
     return f"Your files say: “{quote}” [{number}]"
 
 
-def with_quote(said: str, quote: str, number: int) -> str:
-    """The model's sentence, its citation, and the quote it rests on, unless it copies it."""
+def with_quote(said: str, cited: int, quote: str, quoted: int) -> str:
+    """The model's sentence with its citation, then the quote with its own (when it is from
+    another source), unless the sentence copies the quote.
+
+    Args:
+        said: The model's supported sentence.
+        cited: The source it draws on.
+        quote: The best evidence quote.
+        quoted: The source of the quote.
+    """
     if _copies(said, quote):
-        return f"{said} [{number}]"
-    return f"{said} [{number}] — “{quote}”"
+        return f"{said} [{cited}]"
+    own = f" [{quoted}]" if quoted != cited else ""
+    return f"{said} [{cited}] — “{quote}”{own}"
 
 
 def _copies(said: str, quote: str) -> bool:

@@ -80,8 +80,9 @@ def test_claims_restatements_and_citations() -> None:
     assert quoted_answer("A.", 2, "How?") == "Your files say: “A.” [2]"
     assert quoted_answer("甲。", 1, "怎么办？").startswith("文件中写道")
     fwf = "The function read.fwf reads fixed-width files."
-    assert with_quote("Call scan() first.", fwf, 2) == f"Call scan() first. [2] — “{fwf}”"
-    assert with_quote("read.fwf reads fixed-width files.", fwf, 2) == (
+    assert with_quote("Call scan() first.", 2, fwf, 2) == f"Call scan() first. [2] — “{fwf}”"
+    assert with_quote("Call scan() first.", 1, fwf, 3) == f"Call scan() first. [1] — “{fwf}” [3]"
+    assert with_quote("read.fwf reads fixed-width files.", 2, fwf, 2) == (
         "read.fwf reads fixed-width files. [2]"  # a copy of the quote needs no quote
     )
 
@@ -147,3 +148,15 @@ def test_chinese_model_answers_can_be_turned_on() -> None:
     chain = chinese_chain("用八十摄氏度的水。", cjk_model_answers=True)
     answer = chain.invoke("泡绿茶用多少度的水？")
     assert answer.basis == "model" and answer.answer.startswith("用八十摄氏度的水。 [1]")
+
+
+def test_a_supported_sentence_from_another_source_brings_the_best_quote_along() -> None:
+    documents = [
+        doc(FWF, "/docs/R-data.pdf", 15, 0.9),
+        doc("Fixed columns can also be read with scan() and a loop.", "/x.txt", None, 0.5),
+    ]
+    answer = quoting_chain(documents, "Use scan() with a loop.").invoke(QUESTION)
+    assert answer.basis == "model"
+    assert answer.answer.startswith("Use scan() with a loop. [2] — “The function read.fwf")
+    assert answer.answer.endswith("” [1]")
+    assert [s.cited for s in answer.sources] == [True, True]
