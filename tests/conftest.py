@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +40,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     checked = run_live_check("generate", system_info) if info.ok else info
     if "signal" in checked.data:
         pytest.exit(crash_line(checked, system_info), returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the session's data home (assembled models, collections: hundreds of MB)."""
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)
 
 
 def crash_line(check: CheckResult, system_info: str | None) -> str:
