@@ -39,6 +39,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     system_info = info.data.get("system_info") if info.ok else None
     checked = run_live_check("generate", system_info) if info.ok else info
     if "signal" in checked.data:
+        shutil.rmtree(SESSION_HOME, ignore_errors=True)
         pytest.exit(crash_line(checked, system_info), returncode=3)
 
 
