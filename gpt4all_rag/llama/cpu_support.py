@@ -78,10 +78,8 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
 
 
 def extra_buffers_wanted(setting: ExtraBuffers) -> bool:
-    """:func:`use_extra_buffer_types` for this process's llama.cpp build."""
-    if setting != "auto":
-        return setting == "on"
-    return use_extra_buffer_types(setting, llama_system_info())
+    """:func:`use_extra_buffer_types` for this process's llama.cpp build (read only for auto)."""
+    return use_extra_buffer_types(setting, llama_system_info() if setting == "auto" else "")
 
 
 @contextlib.contextmanager

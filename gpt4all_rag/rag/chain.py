@@ -25,7 +25,7 @@ import asyncio
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -41,7 +41,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 from gpt4all_rag.errors import EmptyQuestionError
-from gpt4all_rag.rag.citations import CitationFilter, supporting_sources
+from gpt4all_rag.rag.citations import CitationFilter, supporting_sources, without_citations
 from gpt4all_rag.rag.context_budget import Budget, fit_texts
 from gpt4all_rag.rag.evidence import Evidence, rank_evidence, select_evidence
 from gpt4all_rag.rag.prompts import (
@@ -60,7 +60,6 @@ from gpt4all_rag.rag.support import (
     quoted_answer,
     restates_question,
     with_quote,
-    without_citations,
 )
 from gpt4all_rag.text.relevance import is_mostly_cjk
 
@@ -134,12 +133,18 @@ class _Prepared:
     documents: list[Document]
     texts: list[str]
     messages: list[BaseMessage] | None
-    evidence: list[Evidence]
-    """The chunks' sentences, best evidence first."""
-    quoting: bool = False
-    """The model answers from evidence sentences and its answer is checked before it is shown."""
+    evidence: list[Evidence] | None
+    """The chunks' sentences, best evidence first; None until the answer is done (free
+    grounding ranks them only for the quotes, off the time to first token)."""
+    shown: list[Evidence] = field(default_factory=list)
+    """The quotes the model was given (quote grounding), in reading order."""
     ask_model: bool = True
     """False when the answer is the best quote without a model call."""
+
+    @property
+    def quoting(self) -> bool:
+        """The model answers from quotes and its answer is checked before it is shown."""
+        return bool(self.shown)
 
 
 class AnswerChain(Runnable[AnswerInput, Answer]):
@@ -397,25 +402,28 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         kept = documents[: len(texts)]
         if not kept:
             return _Prepared(question, [], [], None, [])
-        evidence = rank_evidence(question, texts, self.embeddings)
-        if self.quoting and evidence:
-            messages = self._evidence_prompt(question, evidence)
+        evidence = rank_evidence(question, texts, self.embeddings) if self.quoting else None
+        prompt = self._evidence_prompt(question, evidence) if evidence else None
+        if evidence and prompt is not None:
+            messages, shown = prompt
             ask = self.cjk_model_answers or not is_mostly_cjk(question)
-            return _Prepared(question, kept, texts, messages, evidence, quoting=True, ask_model=ask)
+            return _Prepared(question, kept, texts, messages, evidence, shown, ask_model=ask)
         sources = [PromptSource(_label(doc), text) for doc, text in zip(kept, texts, strict=True)]
         messages = answer_messages(question, sources, self.style)
         return _Prepared(question, kept, texts, messages, evidence)
 
-    def _evidence_prompt(self, question: str, evidence: list[Evidence]) -> list[BaseMessage]:
-        """The prompt from as many of the best evidence sentences as fit the context window."""
+    def _evidence_prompt(
+        self, question: str, evidence: list[Evidence]
+    ) -> tuple[list[BaseMessage], list[Evidence]] | None:
+        """The prompt from as many of the best quotes as fit the context window, and the quotes
+        shown; None when not even one fits (then the fitted chunks are used)."""
         budget = self._budget()
         for count in range(self.evidence_sentences, 0, -1):
-            shown = [(e.source, e.quote) for e in select_evidence(evidence, count)]
-            messages = evidence_messages(question, shown, self.style)
+            shown = select_evidence(evidence, count)
+            messages = evidence_messages(question, [(e.source, e.quote) for e in shown], self.style)
             if self._count(messages) + budget.answer_tokens <= budget.context_size:
-                return messages
-        fit_texts([], self._measure(question, []), budget)  # raises ContextOverflowError
-        return evidence_messages(question, [], self.style)
+                return messages, shown
+        return None
 
     def _condense(
         self, question: str, history: list[BaseMessage], config: RunnableConfig | None
@@ -446,19 +454,26 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
 
     def _answer(self, composer: _Composer, prepared: _Prepared) -> Answer:
         """The answer, its basis and its sources with their quotes."""
+        evidence = prepared.evidence
+        if evidence is None:
+            evidence = rank_evidence(prepared.question, prepared.texts, self.embeddings)
         cited: Sequence[int]
         if prepared.quoting:
-            text, quotes, basis = self._grounded(composer.text, prepared)
+            text, quotes, basis = self._grounded(
+                composer.text, prepared.question, prepared.shown, evidence
+            )
             cited = list(quotes)
-        elif prepared.evidence and restates_question(composer.text, prepared.question):
-            text, quotes, basis = self._quote(prepared)  # empty, or the question said again
+        elif evidence and restates_question(composer.text, prepared.question):
+            text, quotes, basis = _quote(
+                prepared.question, evidence
+            )  # empty, or the question again
             cited = list(quotes)
         else:
             text, basis = composer.text, "model"
             cited = composer.citations.cited or supporting_sources(
                 text, prepared.texts, prepared.question
             )
-            quotes = _quotes_for(cited, prepared.evidence)
+            quotes = _quotes_for(cited, evidence)
         sources = [
             Source(
                 source=str(doc.metadata.get("source", "")),
@@ -474,24 +489,21 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         ]
         return Answer(answer=text, sources=sources, basis=basis)
 
-    def _grounded(self, generated: str, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:
-        """The model's sentence with its citation when the evidence supports it, else a quote."""
+    @staticmethod
+    def _grounded(
+        generated: str, question: str, shown: list[Evidence], evidence: list[Evidence]
+    ) -> tuple[str, dict[int, str], Basis]:
+        """The model's sentence with its citation when the quotes it was shown support it,
+        else the best quote."""
         said = without_citations(generated.strip().split("\n", 1)[0]).strip()
-        shown = select_evidence(prepared.evidence, self.evidence_sentences)
         sentences = [e.quote for e in shown]
-        if is_supported(said, sentences, prepared.question):
+        if is_supported(said, sentences, question):
             best = shown[closest_sentence(said, sentences)]
-            top = prepared.evidence[0]  # a vague but supported sentence still carries the fact
+            top = evidence[0]  # a vague but supported sentence still carries the fact
             quotes = {best.source: best.quote}
             quotes.setdefault(top.source, top.quote)
             return with_quote(said, best.source, top.quote, top.source), quotes, "model"
-        return self._quote(prepared)
-
-    def _quote(self, prepared: _Prepared) -> tuple[str, dict[int, str], Basis]:
-        """The best evidence sentence, quoted with a short lead-in."""
-        best = prepared.evidence[0]
-        text = quoted_answer(best.quote, best.source, prepared.question)
-        return text, {best.source: best.quote}, "quote"
+        return _quote(question, evidence)
 
 
 class _Composer:
@@ -590,6 +602,12 @@ def _closing_pieces(tail: str, answer: Answer, quoting: bool) -> Iterator[str | 
         tail = f"{tail}\n{answer.answer}" if tail else answer.answer
     yield from re.findall(r"\s*\S+", tail)  # word by word, as a model streams
     yield answer
+
+
+def _quote(question: str, evidence: list[Evidence]) -> tuple[str, dict[int, str], Basis]:
+    """The best evidence sentence, quoted with a short lead-in."""
+    best = evidence[0]
+    return quoted_answer(best.quote, best.source, question), {best.source: best.quote}, "quote"
 
 
 def _quotes_for(cited: Sequence[int], evidence: Sequence[Evidence]) -> dict[int, str]:

@@ -100,6 +100,11 @@ def clean_citations(text: str, sources: int) -> tuple[str, list[int]]:
     return cleaned, citations.cited
 
 
+def without_citations(text: str) -> str:
+    """``text`` with its ``[n]`` / ``[n, m]`` markers (and the space before them) removed."""
+    return re.sub(rf"\s*{_CITATION.pattern}", "", text).strip()
+
+
 def supporting_sources(answer: str, texts: Sequence[str], question: str = "") -> list[int]:
     """Numbers (1-based) of the sources that support an answer that cites none.
 

@@ -9,7 +9,6 @@ such tokens: most of its character pairs must be found in the evidence instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from gpt4all_rag.text.claims import checkable_claims
@@ -51,27 +50,14 @@ def is_supported(answer: str, evidence: Sequence[str], question: str) -> bool:
 
 
 def _cjk_share(answer: str, quoted: str) -> float:
-    pairs = [
-        run[i : i + 2] for run in CJK_RUN.findall(normalize(answer)) for i in range(len(run) - 1)
-    ]
+    pairs = _cjk_pairs(normalize(answer))
     return sum(pair in quoted for pair in pairs) / len(pairs) if pairs else 0.0
 
 
 def _word_share(answer: str, quoted: str) -> float:
     """Share of the answer's content words (stemmed) found in the evidence."""
-    words = {stem(w) for w in WORD.findall(normalize(answer)) if w not in STOPWORDS}
-    if not words:
-        return 0.0
-    found = {stem(w) for w in WORD.findall(quoted)}
-    return len(words & found) / len(words)
-
-
-_CITATION = re.compile(r"\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\]")
-
-
-def without_citations(text: str) -> str:
-    """``text`` with ``[n]`` / ``[n, m]`` markers removed."""
-    return _CITATION.sub("", text).strip()
+    words = _content_words(normalize(answer))
+    return len(words & _content_words(quoted)) / len(words) if words else 0.0
 
 
 def closest_sentence(answer: str, sentences: Sequence[str]) -> int:
@@ -112,7 +98,14 @@ def _copies(said: str, quote: str) -> bool:
 
 
 def _units(text: str) -> set[str]:
+    """Stemmed content words and Chinese character pairs: what two texts share."""
     normalized = normalize(text)
-    words = {stem(w) for w in WORD.findall(normalized) if w not in STOPWORDS}
-    pairs = {run[i : i + 2] for run in CJK_RUN.findall(normalized) for i in range(len(run) - 1)}
-    return words | pairs
+    return _content_words(normalized) | set(_cjk_pairs(normalized))
+
+
+def _content_words(normalized: str) -> set[str]:
+    return {stem(w) for w in WORD.findall(normalized) if w not in STOPWORDS}
+
+
+def _cjk_pairs(normalized: str) -> list[str]:
+    return [run[i : i + 2] for run in CJK_RUN.findall(normalized) for i in range(len(run) - 1)]

@@ -7,6 +7,7 @@ from langchain_core.documents import Document
 from rag_fakes import ListRetriever, RecordingChatModel, doc
 
 from gpt4all_rag.rag import AnswerChain
+from gpt4all_rag.rag.citations import without_citations
 from gpt4all_rag.rag.evidence import rank_evidence, select_evidence
 from gpt4all_rag.rag.support import (
     closest_sentence,
@@ -14,7 +15,6 @@ from gpt4all_rag.rag.support import (
     quoted_answer,
     restates_question,
     with_quote,
-    without_citations,
 )
 from gpt4all_rag.text.claims import checkable_claims
 
