@@ -41,7 +41,7 @@ def _embedded_share(chroma_path: Path, name: str) -> int:
     if not database.is_file():
         return 0
     try:
-        db = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=5)
+        db = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
     except sqlite3.Error:
         return 0
     try:
