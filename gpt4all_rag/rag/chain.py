@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gpt4all_rag.errors import EmptyQuestionError
 from gpt4all_rag.rag.citations import CitationFilter, supporting_sources, without_citations
 from gpt4all_rag.rag.context_budget import Budget, fit_texts
-from gpt4all_rag.rag.evidence import Evidence, rank_evidence, select_evidence
+from gpt4all_rag.rag.evidence import Evidence, next_quote, rank_evidence, select_evidence
 from gpt4all_rag.rag.prompts import (
     COMPLETION_STOP,
     NOT_FOUND,
@@ -55,7 +55,9 @@ from gpt4all_rag.rag.prompts import (
 )
 from gpt4all_rag.rag.repetition import RepetitionGuard
 from gpt4all_rag.rag.support import (
+    and_quote,
     closest_sentence,
+    copies_quote,
     is_supported,
     quoted_answer,
     restates_question,
@@ -502,7 +504,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
             top = evidence[0]  # a vague but supported sentence still carries the fact
             quotes = {best.source: best.quote}
             quotes.setdefault(top.source, top.quote)
-            return with_quote(said, best.source, top.quote, top.source), quotes, "model"
+            text = with_quote(said, best.source, top.quote, top.source)
+            uncopied = [e for e in evidence if not copies_quote(said, e.quote)]
+            return _with_next_quote(text, quotes, uncopied, question), quotes, "model"
         return _quote(question, evidence)
 
 
@@ -605,9 +609,24 @@ def _closing_pieces(tail: str, answer: Answer, quoting: bool) -> Iterator[str | 
 
 
 def _quote(question: str, evidence: list[Evidence]) -> tuple[str, dict[int, str], Basis]:
-    """The best evidence sentence, quoted with a short lead-in."""
+    """The best evidence sentence, quoted with a short lead-in (and the next best when it
+    fits)."""
     best = evidence[0]
-    return quoted_answer(best.quote, best.source, question), {best.source: best.quote}, "quote"
+    quotes = {best.source: best.quote}
+    first = quoted_answer(best.quote, best.source, question)
+    text = _with_next_quote(first, quotes, evidence, question)
+    return text, quotes, "quote"
+
+
+def _with_next_quote(
+    text: str, quotes: dict[int, str], evidence: Sequence[Evidence], question: str
+) -> str:
+    """The answer with the next best quote when it fits; its source keeps its first quote."""
+    extra = next_quote(evidence, text, question)
+    if extra is None:
+        return text
+    quotes.setdefault(extra.source, extra.quote)
+    return and_quote(text, extra.quote, extra.source)
 
 
 def _quotes_for(cited: Sequence[int], evidence: Sequence[Evidence]) -> dict[int, str]:

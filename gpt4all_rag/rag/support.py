@@ -85,13 +85,18 @@ def with_quote(said: str, cited: int, quote: str, quoted: int) -> str:
         quote: The best evidence quote.
         quoted: The source of the quote.
     """
-    if _copies(said, quote):
+    if copies_quote(said, quote):
         return f"{said} [{cited}]"
     own = f" [{quoted}]" if quoted != cited else ""
     return f"{said} [{cited}] — “{quote}”{own}"
 
 
-def _copies(said: str, quote: str) -> bool:
+def and_quote(answer: str, quote: str, number: int) -> str:
+    """The answer followed by one more quote with its citation."""
+    return f"{answer} “{quote}” [{number}]"
+
+
+def copies_quote(said: str, quote: str) -> bool:
     """Whether ``said`` is (nearly all) words of ``quote``."""
     wanted = _units(said)
     return bool(wanted) and len(wanted & _units(quote)) >= 0.8 * len(wanted)

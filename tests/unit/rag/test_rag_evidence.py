@@ -8,7 +8,13 @@ from rag_fakes import ListRetriever, RecordingChatModel, doc
 
 from gpt4all_rag.rag import AnswerChain
 from gpt4all_rag.rag.citations import without_citations
-from gpt4all_rag.rag.evidence import rank_evidence, select_evidence
+from gpt4all_rag.rag.evidence import (
+    ANSWER_CHARS,
+    Evidence,
+    next_quote,
+    rank_evidence,
+    select_evidence,
+)
 from gpt4all_rag.rag.support import (
     closest_sentence,
     is_supported,
@@ -160,3 +166,41 @@ def test_a_supported_sentence_from_another_source_brings_the_best_quote_along() 
     assert answer.answer.startswith("Use scan() with a loop. [2] — “The function read.fwf")
     assert answer.answer.endswith("” [1]")
     assert [s.cited for s in answer.sources] == [True, True]
+
+
+FIXED = Evidence(1, "read.fwf reads fixed-width files.", 1.0, 0)
+WIDTHS = Evidence(2, "The widths argument gives each fixed field's width.", 0.8, 0)
+
+
+def test_next_quote_is_the_best_one_the_answer_does_not_show() -> None:
+    answer = f"Your files say: “{FIXED.quote}” [1]"
+    assert next_quote([FIXED, WIDTHS], answer, QUESTION) == WIDTHS
+    assert next_quote([FIXED, WIDTHS], f"{answer} “{WIDTHS.quote}” [2]", QUESTION) is None
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        Evidence(2, "Fixed fields: " + "a" * ANSWER_CHARS, 0.9, 0),  # too long to fit
+        Evidence(2, "The widths argument gives each fixed field's width.", 0.5, 0),  # much worse
+        Evidence(2, "Colours are another matter.", 0.9, 0),  # none of the question's terms
+    ],
+)
+def test_next_quote_is_never_a_long_weak_or_unrelated_one(second: Evidence) -> None:
+    third = Evidence(3, "Fixed columns need widths.", 0.45, 0)
+    answer = f"Your files say: “{FIXED.quote}” [1]"
+    assert next_quote([FIXED, second, third], answer, QUESTION) is None
+
+
+def test_a_quoted_answer_takes_in_a_second_source_that_fits() -> None:
+    documents = [
+        doc(FWF, "/docs/R-data.pdf", 15, 0.9),
+        doc("For fixed columns, read.fwf needs the field widths.", "/docs/R-intro.pdf", 3, 0.8),
+    ]
+    answer = quoting_chain(documents, "10.").invoke(QUESTION)
+    assert answer.basis == "quote"
+    assert answer.answer.startswith("Your files say: “")
+    assert answer.answer.endswith("” [2]") and answer.answer.count("“") == 2
+    assert len(answer.answer) <= ANSWER_CHARS
+    assert [s.cited for s in answer.sources] == [True, True]
+    assert all(s.quote and s.quote in answer.answer for s in answer.sources)
