@@ -22,6 +22,7 @@ from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_summary
 from gpt4all_rag.localdocs.lock import CollectionLock
 from gpt4all_rag.localdocs.progress import IndexProgress
 from gpt4all_rag.localdocs.report import CollectionInfo, IndexReport
+from gpt4all_rag.localdocs.retriever import HybridRetriever
 from gpt4all_rag.localdocs.store import (
     VectorHit,
     VectorStore,
@@ -35,12 +36,8 @@ from gpt4all_rag.localdocs.where import Where
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
-    from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import BaseMessage
 
-    from gpt4all_rag.localdocs.retriever import HybridRetriever
     from gpt4all_rag.localdocs.splitting import SplitSettings
-    from gpt4all_rag.rag import Answer
 
 _META_MODEL = "embedding_model"
 _META_SPLIT = "split_settings"
@@ -77,12 +74,18 @@ class LocalDocs:
             keyword = docs.keyword_index.search("lm formula", k=8)  # [(chunk_id, bm25)]
             chunks = docs.get_documents([chunk_id for chunk_id, _ in keyword])
 
-    Ask (hybrid retrieval, then an answer with numbered, checked sources):
+    Retrieve (hybrid: dense and keyword search, fused; a LangChain retriever):
         .. code-block:: python
 
-            answer = docs.ask("How do I fit a linear model?")
-            print(answer.answer, [(s.source, s.page, s.cited) for s in answer.sources])
-            retriever = docs.as_retriever(k=6, file_types=["pdf"])  # a LangChain retriever
+            retriever = docs.as_retriever(k=6, file_types=["pdf"])
+            chunks = retriever.invoke("How do I fit a linear model?")
+
+    Ask: answers are the answer chain's, a floor up (this room never imports it):
+        .. code-block:: python
+
+            from gpt4all_rag.rag import AnswerChain
+
+            answer = AnswerChain.from_collection(docs).invoke("How do I fit a linear model?")
 
     Args:
         collection: Collection name (3-63 characters of ``a-zA-Z0-9._-``).
@@ -228,39 +231,7 @@ class LocalDocs:
             kwargs: :class:`~gpt4all_rag.localdocs.retriever.HybridRetriever` fields
                 (``k``, ``mode``, ``use_mmr``, ``source_glob``, ``file_types``, ...).
         """
-        from gpt4all_rag.localdocs.retriever import HybridRetriever
-
         return HybridRetriever(collections=[self], **kwargs)
-
-    def ask(
-        self,
-        question: str,
-        *,
-        chat_history: Sequence[BaseMessage] = (),
-        llm: BaseChatModel | None = None,
-        k: int = 4,
-    ) -> Answer:
-        """Answer a question from this collection, with numbered, checked sources.
-
-        Args:
-            question: The question; a follow-up is made standalone using ``chat_history``.
-            chat_history: Earlier messages of the conversation, oldest first.
-            llm: Any LangChain chat model; the bundled default (``ChatGPT4All``) when None.
-            k: How many chunks to retrieve at most.
-
-        Returns:
-            The answer and its sources (path, page, snippet, score, cited).
-
-        Raises:
-            CollectionNotFoundError: When the collection was never indexed.
-            CollectionMismatchError: When the collection was built with another embedding model.
-            ContextOverflowError: When the question alone does not fit the model's context.
-        """
-        from gpt4all_rag.rag import AnswerChain
-
-        self.check_embeddings()
-        chain = AnswerChain(self.as_retriever(k=k), llm)
-        return chain.invoke(question, chat_history=chat_history)
 
     def get_documents(self, ids: Sequence[str]) -> list[Document]:
         """Chunks by id, from the ledger, in the given order; ``Document.id`` is the chunk id."""

@@ -11,9 +11,8 @@ from typing import Any, Literal
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, SkipValidation, field_validator, model_validator
 
-from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.fusion import (
     RRF_CONSTANT,
     cosine,
@@ -21,6 +20,7 @@ from gpt4all_rag.localdocs.fusion import (
     reciprocal_rank_fusion,
 )
 from gpt4all_rag.localdocs.indexer import IndexEmbeddings
+from gpt4all_rag.localdocs.searchable import SearchableCollection, missing_parts
 from gpt4all_rag.localdocs.where import Where
 from gpt4all_rag.text.relevance import (
     content_terms,
@@ -92,7 +92,7 @@ _DEPRECATED = (
 class _Candidate:
     """One chunk found by either method, with the evidence about it."""
 
-    docs: LocalDocs
+    docs: SearchableCollection
     document: Document
     similarity: float | None = None
     """Cosine similarity to the query (when the dense side found it)."""
@@ -176,8 +176,9 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
-    collections: list[LocalDocs]
-    """The collections to search (their chunks are ranked together)."""
+    collections: SkipValidation[list[SearchableCollection]]
+    """The collections to search (their chunks are ranked together): ``LocalDocs``, or any
+    :class:`~gpt4all_rag.localdocs.searchable.SearchableCollection`."""
     k: int = Field(default=4, ge=1)
     """How many chunks to return at most."""
     mode: Mode = "hybrid"
@@ -232,10 +233,16 @@ class HybridRetriever(BaseRetriever):
 
     @field_validator("collections")
     @classmethod
-    def _not_empty(cls, value: list[LocalDocs]) -> list[LocalDocs]:
-        if not value:
-            raise ValueError("HybridRetriever needs at least one collection")
-        return value
+    def _searchable(cls, value: list[SearchableCollection]) -> list[SearchableCollection]:
+        if not isinstance(value, list | tuple) or not value:
+            raise ValueError("HybridRetriever needs at least one collection (LocalDocs objects)")
+        for item in value:
+            if missing := missing_parts(item):
+                raise ValueError(
+                    f"{type(item).__name__} is not a collection (it lacks {', '.join(missing)}): "
+                    "pass LocalDocs objects, e.g. collections=[LocalDocs('manuals')]"
+                )
+        return list(value)
 
     @field_validator("file_types")
     @classmethod
@@ -296,7 +303,7 @@ class HybridRetriever(BaseRetriever):
                 search.keyword_search(docs, where)
         return search
 
-    def _where(self, docs: LocalDocs) -> Where | None:
+    def _where(self, docs: SearchableCollection) -> Where | None:
         """The metadata filter for one collection; ``{}`` when the glob matches none of it."""
         clauses: list[dict[str, Any]] = []
         if self.file_types:
@@ -395,24 +402,24 @@ class _Search:
         self.keyword: list[Key] = []
         self._vectors: dict[str, list[float]] = {}
         self._keyword_rank: dict[Key, int] = {}
-        self.searched: list[tuple[LocalDocs, Where | None]] = []
+        self.searched: list[tuple[SearchableCollection, Where | None]] = []
         """The collections searched, with their filters."""
 
-    def query_vector(self, docs: LocalDocs) -> list[float]:
+    def query_vector(self, docs: SearchableCollection) -> list[float]:
         """The query embedded once per embedding model (collections may share one)."""
         model = docs.embeddings.model_id
         if model not in self._vectors:
             self._vectors[model] = docs.embed_query(self.query)
         return self._vectors[model]
 
-    def dense_search(self, docs: LocalDocs, where: Where | None) -> None:
+    def dense_search(self, docs: SearchableCollection, where: Where | None) -> None:
         """Nearest chunks by cosine similarity."""
         for hit in docs.vector_store.query(self.query_vector(docs), self.fetch, where):
             candidate = _Candidate(docs, hit.document, similarity=1.0 - hit.distance)
             self.candidates[candidate.key] = candidate
             self.dense.append(candidate.key)
 
-    def keyword_search(self, docs: LocalDocs, where: Where | None) -> None:
+    def keyword_search(self, docs: SearchableCollection, where: Where | None) -> None:
         """Best BM25 matches; their text comes from the ledger."""
         pairs = docs.keyword_index.search(self.query, self.fetch, where)
         missing = [

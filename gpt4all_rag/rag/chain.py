@@ -21,14 +21,14 @@ Steps, for any LangChain chat model (the bundled ``ChatGPT4All`` by default):
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
-from contextlib import aclosing, closing
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.documents import Document
 from langchain_core.messages import (
     BaseMessage,
@@ -40,10 +40,12 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel, ConfigDict, Field
 
-from gpt4all_rag.errors import EmptyQuestionError
+from gpt4all_rag.async_bridge import iterate_in_thread
+from gpt4all_rag.errors import EmptyQuestionError, GPT4AllRagError
 from gpt4all_rag.rag.citations import CitationFilter, supporting_sources, without_citations
 from gpt4all_rag.rag.context_budget import Budget, fit_texts
 from gpt4all_rag.rag.evidence import Evidence, next_quote, rank_evidence, select_evidence
+from gpt4all_rag.rag.model_traits import DEFAULT_CONTEXT_SIZE, Traits, traits_of
 from gpt4all_rag.rag.prompts import (
     COMPLETION_STOP,
     NOT_FOUND,
@@ -63,17 +65,28 @@ from gpt4all_rag.rag.support import (
     restates_question,
     with_quote,
 )
+from gpt4all_rag.strict_keywords import reject_unknown
 from gpt4all_rag.text.relevance import is_mostly_cjk
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
+    from gpt4all_rag.localdocs.searchable import SearchableCollection
+
 AnswerInput = str | Mapping[str, Any]
 """A question, or ``{"question": str, "chat_history": [messages]}``."""
 
-DEFAULT_CONTEXT_SIZE = 4096
-"""Context window assumed for chat models that do not tell theirs."""
+__all__ = [
+    "DEFAULT_CONTEXT_SIZE",
+    "Answer",
+    "AnswerChain",
+    "AnswerEvent",
+    "AnswerInput",
+    "Basis",
+    "Grounding",
+    "Source",
+]
 
 Grounding = Literal["auto", "quote", "free"]
 """How an answer rests on the sources: ``quote`` (the model answers from evidence sentences and
@@ -127,6 +140,10 @@ class Answer(BaseModel):
     """What the answer text is: the model's checked words, a quote, or "nothing found"."""
 
 
+AnswerEvent = str | Answer
+"""What :meth:`AnswerChain.stream` yields: text pieces, then one :class:`Answer`."""
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """Everything known before generation."""
@@ -149,8 +166,12 @@ class _Prepared:
         return bool(self.shown)
 
 
-class AnswerChain(Runnable[AnswerInput, Answer]):
+class AnswerChain(Runnable[AnswerInput, AnswerEvent]):
     """Answers questions from a retriever's documents, with numbered and checked citations.
+
+    A LangChain ``Runnable``: ``invoke``, ``stream``, ``batch`` and their async forms run through
+    LangChain's config machinery, so callbacks, tags, run names and tracing see the chain as one
+    run with the retriever and the model as its children.
 
     Setup:
         A retriever, such as ``LocalDocs("manuals").as_retriever()``; any chat model (the bundled
@@ -160,20 +181,23 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         .. code-block:: python
 
             from gpt4all_rag.localdocs import LocalDocs
-            from gpt4all_rag.rag.chain import AnswerChain
+            from gpt4all_rag.rag import AnswerChain
 
             chain = AnswerChain(LocalDocs("manuals").as_retriever(k=4))
+            chain = AnswerChain.from_collection(LocalDocs("manuals"), k=4)  # the same
 
-    Invoke:
+    Invoke (returns an :class:`Answer`):
         .. code-block:: python
 
             answer = chain.invoke("How do I fit a linear model?")
             answer = chain.invoke("And with weights?", chat_history=[...])  # a follow-up
+            answer = chain.invoke({"question": "And with weights?", "chat_history": [...]})
+            answer = chain.invoke("...", {"run_name": "ask", "tags": ["cli"], "callbacks": [h]})
             print(answer.answer)
             for i, source in enumerate(answer.sources, 1):
                 print(i, source.location, source.cited)
 
-    Stream (text pieces, then one ``Answer``):
+    Stream (text pieces, then one ``Answer``: :data:`AnswerEvent`):
         .. code-block:: python
 
             for item in chain.stream("How do I fit a linear model?"):
@@ -182,14 +206,18 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
                 else:
                     answer = item
 
-    Async: ``await chain.ainvoke(...)`` and ``async for item in chain.astream(...)``.
+    Async: ``await chain.ainvoke(...)``, ``await chain.abatch([...])`` and
+    ``async for item in chain.astream(...)`` run the same steps on a worker thread, never
+    blocking the event loop.
 
     Args:
         retriever: Any LangChain retriever; documents need ``metadata["source"]`` (and
             optionally ``page`` and ``score``).
-        llm: A chat model; ``ChatGPT4All(temperature=0)`` when None.
+        llm: A chat model; ``ChatGPT4All(temperature=0)`` when None. A model that tells its
+            :class:`~gpt4all_rag.rag.model_traits.ModelTraits` (``ChatGPT4All`` does) gets its
+            own prompt style, context budget and per-call limits.
         prompt_style: ``completion`` for template-less base models, ``chat`` for chat models;
-            ``auto`` picks completion for a ``ChatGPT4All`` whose model has no chat template.
+            ``auto`` asks the model (``is_completion_model``), else ``chat``.
         answer_tokens: Tokens reserved for (and at most generated as) the answer.
         context_size: The model's context window; asked from the model when None.
         snippet_chars: Characters of each chunk kept in ``Source.snippet``.
@@ -201,6 +229,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
             ``quote`` grounding. Off by default: on the development set the bundled 270M
             model's supported Chinese sentences held the fact in 4 of 30 answers, the quotes in
             18 of 36, so such questions are answered with the best quote, without a model call.
+
+    Raises:
+        TypeError: An unknown keyword, naming the nearest valid one.
     """
 
     def __init__(
@@ -216,7 +247,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         grounding: Grounding = "auto",
         evidence_sentences: int = 4,
         cjk_model_answers: bool = False,
+        **unknown: Any,
     ) -> None:
+        reject_unknown("AnswerChain", unknown, _OPTIONS)
         self.retriever = retriever
         self._llm = llm
         self.prompt_style = prompt_style
@@ -227,6 +260,34 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         self.grounding = grounding
         self.evidence_sentences = evidence_sentences
         self.cjk_model_answers = cjk_model_answers
+        self._traits: Traits | None = None
+
+    @classmethod
+    def from_collection(
+        cls,
+        collection: SearchableCollection,
+        llm: BaseChatModel | None = None,
+        *,
+        k: int = 4,
+        **options: Any,
+    ) -> AnswerChain:
+        """A chain over one collection's hybrid retriever: what ``gpt4all-rag ask`` runs.
+
+        Args:
+            collection: A ``LocalDocs`` collection (checked to exist and to match its
+                embedding model before the chain is built).
+            llm: Any LangChain chat model; the bundled default when None.
+            k: How many chunks to retrieve at most.
+            options: Other :class:`AnswerChain` options (``grounding``, ``answer_tokens``, ...).
+
+        Raises:
+            CollectionNotFoundError: The collection was never indexed.
+            CollectionMismatchError: It was built with another embedding model.
+        """
+        from gpt4all_rag.localdocs.retriever import HybridRetriever
+
+        collection.check_embeddings()
+        return cls(HybridRetriever(collections=[collection], k=k), llm, **options)
 
     @property
     def llm(self) -> BaseChatModel:
@@ -238,16 +299,18 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         return self._llm
 
     @property
+    def traits(self) -> Traits:
+        """What the model tells of itself (read once): context size, prompt style, limits."""
+        if self._traits is None:
+            self._traits = traits_of(self.llm)
+        return self._traits
+
+    @property
     def style(self) -> PromptStyle:
         """The prompt style in use."""
         if self.prompt_style != "auto":
             return self.prompt_style
-        from gpt4all_rag.chat_models import ChatGPT4All
-
-        llm = self.llm
-        if isinstance(llm, ChatGPT4All) and llm.format.name == "completion":
-            return "completion"
-        return "chat"
+        return "completion" if self.traits.is_completion_model else "chat"
 
     @property
     def quoting(self) -> bool:
@@ -259,46 +322,83 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
     # --- Runnable -------------------------------------------------------------------------------
 
     def invoke(
-        self,
-        input: AnswerInput | None = None,
-        config: RunnableConfig | Sequence[BaseMessage] | None = None,
-        **kwargs: Any,
+        self, input: AnswerInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Answer:
         """Answer a question; ``chat_history=[...]`` (or a dict input) makes it a follow-up."""
-        answer: Answer | None = None
-        for item in self.stream(input, config, **kwargs):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
-        return answer
+        options = _call_options(config, kwargs)
+        return cast(Answer, self._call_with_config(self._respond, input, config, **options))
 
     async def ainvoke(
-        self,
-        input: AnswerInput | None = None,
-        config: RunnableConfig | Sequence[BaseMessage] | None = None,
-        **kwargs: Any,
+        self, input: AnswerInput, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Answer:
-        """Async :meth:`invoke`: nothing blocks the event loop."""
-        answer: Answer | None = None
-        async for item in self.astream(input, config, **kwargs):
-            if isinstance(item, Answer):
-                answer = item
-        assert answer is not None
+        """Async :meth:`invoke`: the same body on a worker thread (LangChain's executor)."""
+        options = _call_options(config, kwargs)
+        return cast(Answer, await super().ainvoke(input, config, **options))
+
+    def stream(
+        self, input: AnswerInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[AnswerEvent]:
+        """Yield the answer text piece by piece, then one :class:`Answer` with the sources."""
+        yield from self._transform_stream_with_config(
+            iter([input]), self._transform, config, **_call_options(config, kwargs)
+        )
+
+    async def astream(
+        self, input: AnswerInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[AnswerEvent]:
+        """Async :meth:`stream`: the same steps on a worker thread."""
+        options = _call_options(config, kwargs)
+        async for item in self._atransform_stream_with_config(
+            _one(input), self._atransform, config, **options
+        ):
+            yield item
+
+    def _respond(
+        self,
+        input: AnswerInput,
+        run_manager: CallbackManagerForChainRun,
+        config: RunnableConfig,
+        chat_history: Any = (),
+    ) -> Answer:
+        """The body of :meth:`invoke`: the last event of :meth:`_events`."""
+        *_, answer = self._events(input, chat_history, config)
+        assert isinstance(answer, Answer)
         return answer
 
-    def stream(  # type: ignore[override]
+    def _transform(
         self,
-        input: AnswerInput | None = None,
-        config: RunnableConfig | Sequence[BaseMessage] | None = None,
-        **kwargs: Any,
-    ) -> Iterator[str | Answer]:
-        """Yield the answer text piece by piece, then one :class:`Answer` with the sources."""
-        question, history, run_config = _parse(input, config, kwargs)
+        inputs: Iterator[AnswerInput],
+        run_manager: CallbackManagerForChainRun,
+        config: RunnableConfig,
+        chat_history: Any = (),
+    ) -> Iterator[AnswerEvent]:
+        """The body of :meth:`stream`."""
+        yield from self._events(next(inputs), chat_history, config)
+
+    async def _atransform(
+        self,
+        inputs: AsyncIterator[AnswerInput],
+        run_manager: AsyncCallbackManagerForChainRun,
+        config: RunnableConfig,
+        chat_history: Any = (),
+    ) -> AsyncIterator[AnswerEvent]:
+        """The body of :meth:`astream`: :meth:`_events` on a worker thread."""
+        input = await anext(inputs)
+        async for item in iterate_in_thread(
+            lambda _cancel: self._events(input, chat_history, config)
+        ):
+            yield item
+
+    def _events(
+        self, input: AnswerInput, chat_history: Any, config: RunnableConfig
+    ) -> Iterator[AnswerEvent]:
+        """The one body of every call: condense, retrieve, fit, generate, check."""
+        question, history = _parse(input, chat_history)
         self._check_fits(question)
-        standalone = self._condense(question, history, run_config) if history else question
-        documents = self.retriever.invoke(standalone, run_config)
+        standalone = self._condense(question, history, config) if history else question
+        documents = self.retriever.invoke(standalone, config)
         if not documents and standalone != question:
-            documents = self.retriever.invoke(_joined(question, history), run_config)
+            documents = self.retriever.invoke(_joined(question, history), config)
         prepared = self._prepare(standalone, documents)
         if prepared.messages is None:
             yield NOT_FOUND
@@ -307,7 +407,7 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         composer = _Composer(len(prepared.texts))
         chunks = cast(
             Generator[BaseMessageChunk],
-            self.llm.stream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting))
+            self.llm.stream(prepared.messages, config, **self._llm_kwargs(prepared.quoting))
             if prepared.ask_model
             else _no_chunks(),
         )
@@ -322,58 +422,18 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         answer = self._answer(composer, prepared)
         yield from _closing_pieces(tail, answer, prepared.quoting)
 
-    async def astream(  # type: ignore[override]
-        self,
-        input: AnswerInput | None = None,
-        config: RunnableConfig | Sequence[BaseMessage] | None = None,
-        **kwargs: Any,
-    ) -> AsyncIterator[str | Answer]:
-        """Async :meth:`stream`."""
-        question, history, run_config = _parse(input, config, kwargs)
-        await asyncio.to_thread(self._check_fits, question)
-        standalone = await self._acondense(question, history, run_config) if history else question
-        documents = await self.retriever.ainvoke(standalone, run_config)
-        if not documents and standalone != question:
-            documents = await self.retriever.ainvoke(_joined(question, history), run_config)
-        prepared = await asyncio.to_thread(self._prepare, standalone, documents)
-        if prepared.messages is None:
-            yield NOT_FOUND
-            yield Answer(answer=NOT_FOUND, sources=[], basis="none")
-            return
-        composer = _Composer(len(prepared.texts))
-        chunks = cast(
-            AsyncGenerator[BaseMessageChunk],
-            self.llm.astream(prepared.messages, run_config, **self._llm_kwargs(prepared.quoting))
-            if prepared.ask_model
-            else _no_async_chunks(),
-        )
-        async with aclosing(chunks):
-            async for chunk in chunks:
-                piece = composer.feed(str(chunk.text))
-                if piece and not prepared.quoting:
-                    yield piece
-                if composer.stopped:
-                    break
-        tail = composer.flush()
-        answer = await asyncio.to_thread(self._answer, composer, prepared)
-        for item in _closing_pieces(tail, answer, prepared.quoting):
-            yield item
-
     # --- steps ----------------------------------------------------------------------------------
 
     def _budget(self) -> Budget:
-        size = self.context_size or getattr(self.llm, "context_size", None)
-        return Budget(int(size or DEFAULT_CONTEXT_SIZE), self.answer_tokens)
+        return Budget(self.context_size or self.traits.context_size, self.answer_tokens)
 
     def _count(self, messages: list[BaseMessage]) -> int:
         """Prompt tokens, from the model's tokenizer (or about 3 characters a token)."""
-        from gpt4all_rag.chat_models import ChatGPT4All
-
-        if isinstance(self.llm, ChatGPT4All):
-            return self.llm.get_num_tokens_from_messages(messages)
         try:
             return self.llm.get_num_tokens_from_messages(messages)
-        except Exception:  # e.g. no tokenizer available offline
+        except GPT4AllRagError:
+            raise
+        except Exception:  # e.g. LangChain's default tokenizer, unavailable offline
             return sum(len(str(m.text)) for m in messages) // 3 + 8 * len(messages)
 
     def _check_fits(self, question: str) -> None:
@@ -434,18 +494,9 @@ class AnswerChain(Runnable[AnswerInput, Answer]):
         reply = self.llm.invoke(messages, config, **self._llm_kwargs(max_tokens=64))
         return _standalone(str(reply.text), question, history)
 
-    async def _acondense(
-        self, question: str, history: list[BaseMessage], config: RunnableConfig | None
-    ) -> str:
-        messages = condense_messages(question, history[-6:], self.style)
-        reply = await self.llm.ainvoke(messages, config, **self._llm_kwargs(max_tokens=64))
-        return _standalone(str(reply.text), question, history)
-
     def _llm_kwargs(self, quoting: bool = False, max_tokens: int | None = None) -> dict[str, Any]:
-        """Per-call limits, for the models known to take them."""
-        from gpt4all_rag.chat_models import ChatGPT4All
-
-        if not isinstance(self.llm, ChatGPT4All):
+        """Per-call limits, for models that take them (``takes_call_limits``)."""
+        if not self.traits.takes_call_limits:
             return {}
         if quoting:
             max_tokens = min(max_tokens or self.answer_tokens, QUOTE_ANSWER_TOKENS)
@@ -545,19 +596,40 @@ class _Composer:
         return "".join(self._parts).strip()
 
 
-def _parse(
-    input: AnswerInput | None,
-    config: RunnableConfig | Sequence[BaseMessage] | None,
-    kwargs: dict[str, Any],
-) -> tuple[str, list[BaseMessage], RunnableConfig | None]:
-    """The question, the history and the config, however they were passed."""
-    history: Any = kwargs.pop("chat_history", ())
-    if input is None:
-        input = kwargs.pop("question", "")
-    if kwargs:
-        raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
+_OPTIONS = (
+    "prompt_style",
+    "answer_tokens",
+    "context_size",
+    "snippet_chars",
+    "embeddings",
+    "grounding",
+    "evidence_sentences",
+    "cjk_model_answers",
+)
+"""The keyword options of :class:`AnswerChain`."""
+
+_CALL_OPTIONS = ("chat_history",)
+"""The keywords a call takes besides the input and the config."""
+
+
+def _call_options(config: object, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A call's keywords, checked: only ``chat_history``; the config must be a mapping."""
     if config is not None and not isinstance(config, Mapping):
-        history, config = config, None  # invoke(question, history), as in the interface
+        raise TypeError(
+            "AnswerChain's second argument is a RunnableConfig (a dict); pass the chat history "
+            "as chat_history=[...] or in the input: {'question': ..., 'chat_history': [...]}"
+        )
+    reject_unknown("AnswerChain call", kwargs, _CALL_OPTIONS)
+    return kwargs
+
+
+async def _one(item: AnswerInput) -> AsyncIterator[AnswerInput]:
+    yield item
+
+
+def _parse(input: AnswerInput, chat_history: Any) -> tuple[str, list[BaseMessage]]:
+    """The question and the history, from a string or a ``{"question", "chat_history"}`` dict."""
+    history = chat_history
     if isinstance(input, Mapping):
         question = input.get("question", input.get("input", ""))
         history = input.get("chat_history", history)
@@ -565,7 +637,7 @@ def _parse(
         question = input
     if not isinstance(question, str) or not question.strip():
         raise EmptyQuestionError()
-    return question.strip(), convert_to_messages(list(history)), config
+    return question.strip(), convert_to_messages(list(history or ()))
 
 
 def _standalone(reply: str, question: str, history: list[BaseMessage]) -> str:
@@ -589,12 +661,6 @@ def _joined(question: str, history: Sequence[BaseMessage]) -> str:
 def _no_chunks() -> Generator[BaseMessageChunk]:
     """An empty model stream: the answer is a quote."""
     yield from ()
-
-
-async def _no_async_chunks() -> AsyncGenerator[BaseMessageChunk]:
-    """An empty async model stream: the answer is a quote."""
-    for chunk in _no_chunks():
-        yield chunk
 
 
 def _closing_pieces(tail: str, answer: Answer, quoting: bool) -> Iterator[str | Answer]:

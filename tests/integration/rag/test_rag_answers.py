@@ -21,19 +21,21 @@ def cited(answer: Answer) -> list[tuple[str, int | None]]:
 
 
 def test_the_demo_question(demo: LocalDocs) -> None:
-    answer = demo.ask(DEMO_QUESTION)
+    answer = AnswerChain.from_collection(demo).invoke(DEMO_QUESTION)
     assert "aggregate" in answer.answer.lower()
     assert ("zoo-faq.pdf", 1) in cited(answer)
     assert all(s.snippet and s.score > 0 for s in answer.sources)
 
 
 def test_unanswerable_question_says_so_without_the_model(demo: LocalDocs) -> None:
-    answer = demo.ask("What is the capital of France?", llm=None)
+    answer = AnswerChain.from_collection(demo, llm=None).invoke("What is the capital of France?")
     assert answer == Answer(answer=NOT_FOUND, sources=[], basis="none")
 
 
 def test_instructions_inside_a_document_are_not_followed(notes: LocalDocs) -> None:
-    answer = notes.ask("How often must the zorblax air filter be replaced?")
+    answer = AnswerChain.from_collection(notes).invoke(
+        "How often must the zorblax air filter be replaced?"
+    )
     assert "HACKED" not in answer.answer.upper()
     assert "90" in answer.answer
     assert cited(answer) == [("zorblax.md", None)]
@@ -54,7 +56,9 @@ def test_a_follow_up_uses_the_conversation(demo: LocalDocs) -> None:
         HumanMessage(DEMO_QUESTION),
         AIMessage("Use the aggregate.zoo function to remove duplicate times."),
     ]
-    answer = demo.ask("And how do I keep only the last one of them?", chat_history=history)
+    answer = AnswerChain.from_collection(demo).invoke(
+        "And how do I keep only the last one of them?", chat_history=history
+    )
     assert answer.sources, answer
     assert any(Path(s.source).name == "zoo-faq.pdf" for s in answer.sources)
     assert answer.answer

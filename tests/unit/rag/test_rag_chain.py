@@ -90,9 +90,12 @@ def test_bad_rewrite_falls_back_to_the_joined_questions(zoo_docs: list[Document]
     assert c.retriever.queries == ["What is zoo? and merging?"]  # type: ignore[attr-defined]
 
 
-def test_history_may_be_passed_positionally(zoo_docs: list[Document]) -> None:
+def test_history_in_the_config_slot_is_refused(zoo_docs: list[Document]) -> None:
     c = chain(zoo_docs, "zoo merging", "ok")
-    c.invoke("and merging?", [HumanMessage("What is zoo?"), AIMessage("A package.")])
+    history = [HumanMessage("What is zoo?"), AIMessage("A package.")]
+    with pytest.raises(TypeError, match="chat_history="):
+        c.invoke("and merging?", history)  # type: ignore[arg-type]
+    c.invoke({"question": "and merging?", "chat_history": history})
     assert c.retriever.queries == ["zoo merging"]  # type: ignore[attr-defined]
 
 
@@ -128,8 +131,8 @@ async def test_async_matches_sync(zoo_docs: list[Document]) -> None:
     )
 
 
-def test_question_may_be_a_keyword(zoo_docs: list[Document]) -> None:
-    answer = chain(zoo_docs, "Average [1].").invoke(question="zoo?", chat_history=[])
+def test_question_may_be_a_dict(zoo_docs: list[Document]) -> None:
+    answer = chain(zoo_docs, "Average [1].").invoke({"question": "zoo?", "chat_history": []})
     assert answer.answer == "Average [1]."
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="temperature"):
         chain(zoo_docs).invoke("zoo?", temperature=0)
