@@ -39,7 +39,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.json import parse_partial_json
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from pydantic import BaseModel, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.llama.grammars import (
@@ -108,9 +108,17 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         calls always parse.
     """
 
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, protected_namespaces=(), arbitrary_types_allowed=True
+    )
+
     prompt_format: Literal["auto", "chat_template", "completion"] = "auto"
     """How messages become a prompt: the GGUF's chat template, or a completion-style transcript
     for base models; "auto" picks the template when the file has one."""
+
+    streaming: bool = False
+    """LangChain's convention: ``invoke`` goes through ``stream`` (tokens reach callbacks as they
+    come). Generation streams internally either way."""
 
     _format: PromptFormat | None = PrivateAttr(default=None)
 
@@ -147,6 +155,12 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "replace")
         eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "replace")
         return ChatTemplateFormat(self.spec.chat_template, bos_token=bos, eos_token=eos)
+
+    @property
+    def is_completion_model(self) -> bool:
+        """Prompts are completion-style transcripts: the model has no chat template (or
+        ``prompt_format="completion"``). A trait the answer chain reads."""
+        return self.format.name == "completion"
 
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text`` in this model's tokenizer."""

@@ -18,6 +18,7 @@ the same (model path, backend). Nothing heavy is imported until a model is first
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -42,6 +43,7 @@ from gpt4all_rag.embedding_backends.onnx import export_onnx, quantize_onnx
 from gpt4all_rag.embedding_backends.onnx import read_pipeline as _read_pipeline  # noqa: F401
 from gpt4all_rag.embedding_backends.policy import model_backend
 from gpt4all_rag.errors import UnsupportedModelError
+from gpt4all_rag.strict_keywords import reject_unknown
 
 __all__ = [
     "Backend",
@@ -105,6 +107,14 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     """L2-normalize the vectors (models with a Normalize module always are)."""
 
     _ref: EmbeddingModelRef = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keywords(cls, data: Any) -> Any:
+        """Refuse an unknown keyword with a ``TypeError`` naming the nearest valid one."""
+        if isinstance(data, dict):
+            reject_unknown(cls.__name__, data, cls.model_fields)
+        return data
 
     @model_validator(mode="after")
     def _resolve(self) -> GPT4AllEmbeddings:

@@ -10,6 +10,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseLLM
 from langchain_core.language_models.llms import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+from pydantic import ConfigDict
 
 from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.llama.model_fields import LocalModelFields
@@ -40,6 +41,10 @@ class GPT4All(LocalModelFields, BaseLLM):
             for text in llm.stream("Once upon a time"):
                 print(text, end="", flush=True)
     """
+
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, protected_namespaces=(), arbitrary_types_allowed=True
+    )
 
     @property
     def _llm_type(self) -> str:

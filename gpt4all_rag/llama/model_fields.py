@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from gpt4all_rag.llama.catalog import ModelSpec, resolve_model
 from gpt4all_rag.llama.runtime import LoadedModel, SamplingParams, load_model
+from gpt4all_rag.strict_keywords import reject_unknown
 
 _SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "repeat_penalty", "max_tokens", "seed")
+CALL_KEYWORDS = (*_SAMPLING_KEYS, "grammar")
+"""What one call may override (besides ``stop``): the sampling fields and a GBNF grammar."""
 
 
 class LocalModelFields(BaseModel):
     """A GGUF model run by llama.cpp on the CPU, and how to sample from it."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+    """Unknown fields are refused (subclasses that mix in LangChain's bases restate it: their
+    config would otherwise win and drop a typo silently)."""
+
+    takes_call_limits: ClassVar[bool] = True
+    """Each call may pass ``max_tokens`` and ``stop`` (a trait the answer chain reads)."""
 
     model: str | None = None
     """Catalog name or path of a GGUF file; None means the configured default (bundled Gemma 3)."""
@@ -42,6 +50,17 @@ class LocalModelFields(BaseModel):
     the prompt format's own unless a call passes ``stop``, which replaces both."""
 
     _spec: ModelSpec = PrivateAttr()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keywords(cls, data: Any) -> Any:
+        """Refuse an unknown keyword with a ``TypeError`` naming the nearest valid one."""
+        if isinstance(data, dict):
+            valid = {name for name in cls.model_fields} | {
+                field.alias for field in cls.model_fields.values() if field.alias
+            }
+            reject_unknown(cls.__name__, data, valid)
+        return data
 
     @model_validator(mode="after")
     def _resolve_spec(self) -> LocalModelFields:
@@ -72,6 +91,7 @@ class LocalModelFields(BaseModel):
         prompt format's own (the completion format's blank line), so ``stop=[]`` lets a base
         model write past a paragraph.
         """
+        reject_unknown(f"{type(self).__name__} call", overrides, CALL_KEYWORDS)
         values = {key: overrides.get(key, getattr(self, key)) for key in _SAMPLING_KEYS}
         stops = list(stop) if stop is not None else [*(self.stop or []), *extra_stop]
         return SamplingParams(stop=tuple(stops), grammar=overrides.get("grammar"), **values)

@@ -33,11 +33,22 @@ from gpt4all_rag.localdocs.store import (
 )
 from gpt4all_rag.localdocs.usage import collection_size
 from gpt4all_rag.localdocs.where import Where
+from gpt4all_rag.strict_keywords import reject_unknown
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
     from gpt4all_rag.localdocs.splitting import SplitSettings
+
+_OPTIONS = (
+    "settings",
+    "embeddings",
+    "chroma_url",
+    "split_settings",
+    "max_file_size",
+    "batch_size",
+)
+"""The keyword options of :class:`LocalDocs`."""
 
 _META_MODEL = "embedding_model"
 _META_SPLIT = "split_settings"
@@ -107,7 +118,9 @@ class LocalDocs:
         split_settings: SplitSettings | None = None,
         max_file_size: int | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        **unknown: Any,
     ) -> None:
+        reject_unknown("LocalDocs", unknown, _OPTIONS)
         self.name = validate_collection_name(collection)
         self.settings = settings or get_settings()
         self.layout = Layout.for_settings(self.settings, chroma_url)

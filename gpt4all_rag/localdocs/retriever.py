@@ -22,6 +22,7 @@ from gpt4all_rag.localdocs.fusion import (
 from gpt4all_rag.localdocs.indexer import IndexEmbeddings
 from gpt4all_rag.localdocs.searchable import SearchableCollection, missing_parts
 from gpt4all_rag.localdocs.where import Where
+from gpt4all_rag.strict_keywords import reject_unknown
 from gpt4all_rag.text.relevance import (
     content_terms,
     coverages,
@@ -216,6 +217,14 @@ class HybridRetriever(BaseRetriever):
     trust_dense_for_cjk: bool | None = None
     """Deprecated and ignored."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keywords(cls, data: Any) -> Any:
+        """Refuse an unknown keyword with a ``TypeError`` naming the nearest valid one."""
+        if isinstance(data, dict):
+            reject_unknown(cls.__name__, data, cls.model_fields)
+        return data
+
     @model_validator(mode="after")
     def _deprecated_floor_fields(self) -> HybridRetriever:
         used = [name for name in _DEPRECATED if name in self.model_fields_set]
@@ -263,8 +272,7 @@ class HybridRetriever(BaseRetriever):
         **kwargs: Any,
     ) -> list[Document]:
         """Search every collection, fuse, apply the floor, and return the best ``k`` chunks."""
-        if kwargs:
-            raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
+        reject_unknown("HybridRetriever call", kwargs, ("k",))
         limit = k if k is not None else self.k
         if limit <= 0 or not query.strip():
             return []

@@ -15,6 +15,13 @@ class TestChatGPT4AllStandard(ChatModelUnitTests):
         return ChatGPT4All
 
     @property
+    def standard_chat_model_params(self) -> dict[str, Any]:
+        """LangChain's standard parameters that apply to a local model: ``timeout``,
+        ``max_retries`` and ``api_key`` are for network clients, and ChatGPT4All refuses unknown
+        keywords (tests/unit/test_strict_keywords.py)."""
+        return {"temperature": 0, "max_tokens": 100, "stop": []}
+
+    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"temperature": 0}
 

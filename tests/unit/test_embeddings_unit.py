@@ -109,7 +109,7 @@ def test_fields_are_validated() -> None:
         GPT4AllEmbeddings(batch_size=0)
     with pytest.raises(ValidationError):
         GPT4AllEmbeddings(backend="tensorflow")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError):
+    with pytest.raises(TypeError, match="Did you mean 'model_name'"):
         GPT4AllEmbeddings(model="all-MiniLM-L6-v2")  # type: ignore[call-arg]
 
 
