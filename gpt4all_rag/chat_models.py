@@ -151,9 +151,7 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
     def _build_format(self) -> PromptFormat:
         if self.prompt_format == "completion" or not self.spec.chat_template:
             return CompletionFormat()
-        llama = self.loaded.llama
-        bos = llama.detokenize([llama.token_bos()], special=True).decode("utf-8", "replace")
-        eos = llama.detokenize([llama.token_eos()], special=True).decode("utf-8", "replace")
+        bos, eos = self.loaded.special_text()
         return ChatTemplateFormat(self.spec.chat_template, bos_token=bos, eos_token=eos)
 
     @property

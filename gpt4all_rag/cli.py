@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from gpt4all_rag.config import EmbeddingBackend, ExtraBuffers, reset_settings
+from gpt4all_rag.config import EmbeddingBackend, ExtraBuffers, Settings
 from gpt4all_rag.errors import GPT4AllRagError
 
 app = typer.Typer(
@@ -25,20 +27,10 @@ err_console = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
-_SETTING_FLAGS = {
-    "home": "GPT4ALL_RAG_HOME",
-    "chat_model": "GPT4ALL_RAG_CHAT_MODEL",
-    "embedding_model": "GPT4ALL_RAG_EMBEDDING_MODEL",
-    "embedding_backend": "GPT4ALL_RAG_EMBEDDING_BACKEND",
-    "threads": "GPT4ALL_RAG_N_THREADS",
-    "n_ctx": "GPT4ALL_RAG_N_CTX",
-    "chroma_url": "GPT4ALL_RAG_CHROMA_URL",
-    "llama_extra_buffers": "GPT4ALL_RAG_LLAMA_EXTRA_BUFFERS",
-}
-
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Data home (models, collections).")] = None,
     chat_model: Annotated[
         str | None, typer.Option(help="Default chat model: name or GGUF path.")
@@ -70,15 +62,37 @@ def main(
         "chat_model": chat_model,
         "embedding_model": embedding_model,
         "embedding_backend": embedding_backend,
-        "threads": threads,
+        "n_threads": threads,
         "n_ctx": n_ctx,
         "chroma_url": chroma_url,
         "llama_extra_buffers": llama_extra_buffers,
     }
-    for key, value in values.items():
-        if value is not None:
-            os.environ[_SETTING_FLAGS[key]] = str(value)
-    reset_settings()
+    token = _RUN.set(_Run({key: value for key, value in values.items() if value is not None}))
+    ctx.call_on_close(lambda: _RUN.reset(token))
+
+
+@dataclass
+class _Run:
+    """One command run: its global flags and the Settings built from them."""
+
+    flags: dict[str, Any]
+    built: Settings | None = field(default=None)
+
+
+_RUN: ContextVar[_Run | None] = ContextVar("gpt4all_rag_cli_run", default=None)
+"""The running command's flags; set by :func:`main` for the run only (never ``os.environ``)."""
+
+
+def settings() -> Settings:
+    """This run's one :class:`Settings`: the global flags over the ``GPT4ALL_RAG_*`` variables,
+    built on first use and passed down to everything the command calls."""
+    run = _RUN.get()
+    if run is None:  # a command function called directly, outside the typer app
+        run = _Run({})
+        _RUN.set(run)
+    if run.built is None:
+        run.built = Settings(**run.flags)
+    return run.built
 
 
 def fail(error: Exception, code: int = 1) -> typer.Exit:
@@ -98,7 +112,7 @@ def models(as_json: JsonFlag = False) -> None:
     from gpt4all_rag.llama.catalog import list_models
 
     try:
-        entries = list_models()
+        entries = list_models(settings())
     except GPT4AllRagError as error:
         raise fail(error) from error
     if as_json:
@@ -148,7 +162,7 @@ def doctor(
     """
     from gpt4all_rag.diagnostics.doctor import run_doctor
 
-    report = run_doctor(live=not no_live)
+    report = run_doctor(settings(), live=not no_live)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -310,6 +324,7 @@ def index(
             split = SplitSettings(**{k: v for k, v in fields.items() if v is not None})
         docs = LocalDocs(
             collection,
+            settings=settings(),
             chroma_url=chroma_url,
             split_settings=split,
             max_file_size=None if max_file_size is None else int(max_file_size * 1e6),
@@ -353,7 +368,7 @@ def collections(
     from gpt4all_rag.localdocs import LocalDocs
 
     try:
-        infos = LocalDocs.list_collections(chroma_url=chroma_url)
+        infos = LocalDocs.list_collections(settings=settings(), chroma_url=chroma_url)
     except GPT4AllRagError as error:
         raise fail(error, 2) from error
     if as_json:
@@ -389,7 +404,7 @@ def collections_remove(
     from gpt4all_rag.localdocs import LocalDocs
 
     try:
-        LocalDocs(name, chroma_url=chroma_url).remove()
+        LocalDocs(name, settings=settings(), chroma_url=chroma_url).remove()
     except GPT4AllRagError as error:
         raise fail(error, 2) from error
     if as_json:
@@ -411,20 +426,17 @@ def _open_collection(collection: str, chroma_url: str | None) -> Any:
     """The collection, checked: it exists and matches the session's embedding model."""
     from gpt4all_rag.localdocs import LocalDocs
 
-    docs = LocalDocs(collection, chroma_url=chroma_url)
+    docs = LocalDocs(collection, settings=settings(), chroma_url=chroma_url)
     docs.check_embeddings()
     return docs
 
 
 def _answer_chain(collection: str, k: int, model: str | None, chroma_url: str | None) -> Any:
+    from gpt4all_rag.chat_models import ChatGPT4All
     from gpt4all_rag.rag import AnswerChain
 
     docs = _open_collection(collection, chroma_url)
-    llm = None
-    if model is not None:
-        from gpt4all_rag.chat_models import ChatGPT4All
-
-        llm = ChatGPT4All(model=model, temperature=0)
+    llm = ChatGPT4All(model=model, temperature=0, max_tokens=256, settings=settings())
     return AnswerChain(docs.as_retriever(k=k), llm)
 
 
@@ -672,7 +684,7 @@ def serve(
 
         from gpt4all_rag.server import ServerSettings, create_app
 
-        settings = ServerSettings(
+        server_settings = ServerSettings(
             host=host,
             port=port,
             api_key=api_key,  # type: ignore[arg-type]  # pydantic turns str into SecretStr
@@ -684,7 +696,7 @@ def serve(
             max_waiting=max_waiting,
             queue_timeout=queue_timeout,
         )
-        application = create_app(settings)
+        application = create_app(server_settings, library=settings())
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
     shown = f"[{host}]" if ":" in host else host
@@ -806,7 +818,7 @@ def eval_command(
 
     try:
         total = len(load_qa(qa_file))
-        docs = LocalDocs(collection, chroma_url=chroma_url)
+        docs = LocalDocs(collection, settings=settings(), chroma_url=chroma_url)
         if as_json:
             report = evaluate_collection(
                 qa_file, docs, mode=mode, answers=not no_answer, k=k, floor=not no_floor

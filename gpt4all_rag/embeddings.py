@@ -105,6 +105,9 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     keep activation memory low (bench/embeddings.py; docs/benchmarks.md)."""
     normalize: bool = True
     """L2-normalize the vectors (models with a Normalize module always are)."""
+    settings: Settings | None = Field(default=None, exclude=True, repr=False)
+    """Where models are looked up and the ONNX graph is kept, and the threads used; the
+    process-wide settings (``GPT4ALL_RAG_*`` variables) when None."""
 
     _ref: EmbeddingModelRef = PrivateAttr()
 
@@ -118,7 +121,9 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
 
     @model_validator(mode="after")
     def _resolve(self) -> GPT4AllEmbeddings:
-        self._ref = resolve_embedding_model(self.model_name)
+        if self.settings is not None and "model_name" not in self.model_fields_set:
+            self.model_name = self.settings.embedding_model
+        self._ref = resolve_embedding_model(self.model_name, self.settings)
         if self._ref.kind == "gguf" and self.backend != "torch":
             raise UnsupportedModelError(
                 f"{self._ref.path} is a GGUF model, run by llama.cpp: "
@@ -132,7 +137,7 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
         return self._ref
 
     def _encoder(self) -> Encoder:
-        return encoder_for(self._ref, self.backend)
+        return encoder_for(self._ref, self.backend, self.settings)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts in batches of ``batch_size``, keeping their order.
@@ -201,4 +206,5 @@ def configured_embeddings(settings: Settings, recorded: str | None = None) -> GP
     return GPT4AllEmbeddings(
         model_name=model,
         backend=model_backend(model, recorded, settings.embedding_backend),
+        settings=settings,
     )

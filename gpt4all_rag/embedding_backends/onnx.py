@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from gpt4all_rag.config import get_settings
+from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import (
     EmbeddingModelRef,
     FolderTokenizer,
     l2_normalize,
     length_batches,
     load_tokenizer,
+    quiet_transformers,
     read_json,
     require,
-    set_offline,
 )
 from gpt4all_rag.errors import UnsupportedModelError
 
@@ -83,10 +83,10 @@ def read_pipeline(folder: Path) -> Pipeline:
     return Pipeline(folder / modules[0].get("path", ""), pooling, len(kinds) == 3)
 
 
-def onnx_cache_file(ref: EmbeddingModelRef) -> Path:
-    """Where the exported ONNX graph of a folder lives: under the data home, keyed by its files
-    and the exporting torch's version (read without importing torch, which a cached graph never
-    needs)."""
+def onnx_cache_file(ref: EmbeddingModelRef, settings: Settings | None = None) -> Path:
+    """Where the exported ONNX graph of a folder lives: under the data home of ``settings`` (the
+    process-wide settings when None), keyed by its files and the exporting torch's version (read
+    without importing torch, which a cached graph never needs)."""
     from importlib.metadata import version
 
     fingerprint = hashlib.sha256(version("torch").encode())
@@ -97,9 +97,8 @@ def onnx_cache_file(ref: EmbeddingModelRef) -> Path:
                 f"{file.relative_to(ref.path)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
             )
     safe_name = "".join(char if char.isalnum() or char in "-_." else "_" for char in ref.name)
-    folder = (
-        get_settings().home / "embeddings" / "onnx" / f"{safe_name}-{fingerprint.hexdigest()[:16]}"
-    )
+    home = (settings or get_settings()).home
+    folder = home / "embeddings" / "onnx" / f"{safe_name}-{fingerprint.hexdigest()[:16]}"
     return folder / "model.onnx"
 
 
@@ -118,7 +117,6 @@ def export_onnx(transformer_dir: Path, target: Path) -> Path:
     """
     require("onnx", "onnx")
     require("onnxscript", "onnxscript")
-    set_offline()
     import contextlib
     import inspect
     import io
@@ -127,7 +125,8 @@ def export_onnx(transformer_dir: Path, target: Path) -> Path:
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(transformer_dir)).eval()
+    with quiet_transformers():
+        model = AutoModel.from_pretrained(str(transformer_dir), local_files_only=True).eval()
     names = ["input_ids", "attention_mask"]
     if "token_type_ids" in inspect.signature(model.forward).parameters:
         names.append("token_type_ids")
@@ -206,18 +205,21 @@ def quantize_onnx(source: Path, target: Path) -> Path:
 class OnnxEncoder:
     """A sentence-transformers folder exported to ONNX and run by ONNX Runtime."""
 
-    def __init__(self, ref: EmbeddingModelRef, *, quantized: bool = False) -> None:
+    def __init__(
+        self, ref: EmbeddingModelRef, *, quantized: bool = False, settings: Settings | None = None
+    ) -> None:
         require("onnxruntime", "onnxruntime")
         import onnxruntime as ort
 
         pipeline = read_pipeline(ref.path)
-        target = onnx_cache_file(ref)
+        settings = settings or get_settings()
+        target = onnx_cache_file(ref, settings)
         if not target.is_file():
             export_onnx(pipeline.transformer_dir, target)
         if quantized:
             target = quantize_onnx(target, target.with_name("model.int8.onnx"))
         options = ort.SessionOptions()
-        options.intra_op_num_threads = get_settings().threads()
+        options.intra_op_num_threads = settings.threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(
             str(target), options, providers=["CPUExecutionProvider"]

@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gpt4all_rag.embedding_backends.base import FolderTokenizer, set_offline
+from gpt4all_rag.embedding_backends.base import FolderTokenizer, quiet_transformers
 
 
 class TorchEncoder:
     """sentence-transformers on torch (CPU)."""
 
     def __init__(self, folder: Path) -> None:
-        set_offline()
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(str(folder), device="cpu")
+        with quiet_transformers():
+            self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self._tokens = FolderTokenizer(folder)
         self.max_tokens = self._tokens.max_tokens
         model = self._model

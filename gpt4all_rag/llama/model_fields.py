@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from gpt4all_rag.config import Settings
 from gpt4all_rag.llama.catalog import ModelSpec, resolve_model
 from gpt4all_rag.llama.runtime import LoadedModel, SamplingParams, load_model
 from gpt4all_rag.strict_keywords import reject_unknown
@@ -49,6 +50,10 @@ class LocalModelFields(BaseModel):
     """Stop sequences: generation ends before any of them (they are never returned); added to
     the prompt format's own unless a call passes ``stop``, which replaces both."""
 
+    settings: Settings | None = Field(default=None, exclude=True, repr=False)
+    """Where the model is looked up (models folder, bundled copy), its default context size,
+    threads and llama.cpp buffers; the process-wide settings (``GPT4ALL_RAG_*``) when None."""
+
     _spec: ModelSpec = PrivateAttr()
 
     @model_validator(mode="before")
@@ -64,7 +69,7 @@ class LocalModelFields(BaseModel):
 
     @model_validator(mode="after")
     def _resolve_spec(self) -> LocalModelFields:
-        self._spec = resolve_model(self.model)
+        self._spec = resolve_model(self.model, self.settings)
         return self
 
     @property
@@ -75,7 +80,9 @@ class LocalModelFields(BaseModel):
     @property
     def loaded(self) -> LoadedModel:
         """The shared llama.cpp model, loaded on first use."""
-        return load_model(self._spec, n_ctx=self.n_ctx, n_threads=self.n_threads)
+        return load_model(
+            self._spec, n_ctx=self.n_ctx, n_threads=self.n_threads, settings=self.settings
+        )
 
     @property
     def context_size(self) -> int:

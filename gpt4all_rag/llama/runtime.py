@@ -61,6 +61,17 @@ class LoadedModel:
     n_threads: int
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def detokenize(self, tokens: list[int], *, special: bool = False) -> str:
+        """The text of ``tokens`` (special tokens written out when ``special``)."""
+        with self.lock:
+            return self.llama.detokenize(tokens, special=special).decode("utf-8", "replace")
+
+    def special_text(self) -> tuple[str, str]:
+        """The text of the model's BOS and EOS tokens, as chat templates write them."""
+        with self.lock:
+            bos, eos = self.llama.token_bos(), self.llama.token_eos()
+        return self.detokenize([bos], special=True), self.detokenize([eos], special=True)
+
     def tokenize(self, text: str, *, add_bos: bool = True) -> list[int]:
         """Token ids of ``text``; special tokens written in the text are parsed as such."""
         with self.lock:
@@ -192,8 +203,14 @@ class _StopMatcher:
         return longest
 
 
-_MODELS: dict[tuple[str, int, int, bool, bool], LoadedModel] = {}
+ModelKey = tuple[str, int, int, bool, bool]
+"""(file, context size, threads, embedding, extra buffers): one loaded model each."""
+
+_MODELS: dict[ModelKey, LoadedModel] = {}
 _MODELS_LOCK = threading.Lock()
+"""Guards the two dicts only; held for a lookup, never while a model loads."""
+_LOAD_LOCKS: dict[ModelKey, threading.Lock] = {}
+"""One lock per model key: loading one model never stalls requests to another."""
 
 
 @atexit.register
@@ -219,18 +236,35 @@ def load_model(
     n_ctx: int | None = None,
     n_threads: int | None = None,
     embedding: bool = False,
+    settings: Settings | None = None,
 ) -> LoadedModel:
-    """The process-wide loaded model for ``spec`` and these settings, loading it on first use."""
-    settings = get_settings()
+    """The process-wide loaded model for ``spec`` and these settings, loading it on first use.
+
+    Args:
+        spec: The model file.
+        n_ctx: Context size; the settings' (or the model's trained length capped) when None.
+        n_threads: Threads; the settings' (or the physical cores) when None.
+        embedding: Load for embeddings.
+        settings: Defaults for the above and llama.cpp's buffers; the process-wide ones when
+            None.
+    """
+    settings = settings or get_settings()
     n_ctx = n_ctx or default_n_ctx(spec, settings)
     n_threads = n_threads or settings.threads()
     extra_buffers = extra_buffers_wanted(settings.llama_extra_buffers)
     key = (str(spec.path), n_ctx, n_threads, embedding, extra_buffers)
     with _MODELS_LOCK:
-        if key not in _MODELS:
-            llama = _load_llama(spec, n_ctx, n_threads, embedding, extra_buffers)
-            _MODELS[key] = LoadedModel(spec, llama, n_ctx, n_threads)
-        return _MODELS[key]
+        if (loaded := _MODELS.get(key)) is not None:
+            return loaded
+        load_lock = _LOAD_LOCKS.setdefault(key, threading.Lock())
+    with load_lock:  # a second caller for the same key waits here, then finds it loaded
+        with _MODELS_LOCK:
+            if (loaded := _MODELS.get(key)) is not None:
+                return loaded
+        llama = _load_llama(spec, n_ctx, n_threads, embedding, extra_buffers)
+        with _MODELS_LOCK:
+            loaded = _MODELS[key] = LoadedModel(spec, llama, n_ctx, n_threads)
+        return loaded
 
 
 def _load_llama(

@@ -276,7 +276,8 @@ class AnswerChain(Runnable[AnswerInput, AnswerEvent]):
         Args:
             collection: A ``LocalDocs`` collection (checked to exist and to match its
                 embedding model before the chain is built).
-            llm: Any LangChain chat model; the bundled default when None.
+            llm: Any LangChain chat model; when None, the default chat model of the
+                collection's ``settings`` (``ChatGPT4All``).
             k: How many chunks to retrieve at most.
             options: Other :class:`AnswerChain` options (``grounding``, ``answer_tokens``, ...).
 
@@ -287,7 +288,9 @@ class AnswerChain(Runnable[AnswerInput, AnswerEvent]):
         from gpt4all_rag.localdocs.retriever import HybridRetriever
 
         collection.check_embeddings()
-        return cls(HybridRetriever(collections=[collection], k=k), llm, **options)
+        retriever = HybridRetriever(collections=[collection], k=k)
+        answer_tokens = options.get("answer_tokens", 256)
+        return cls(retriever, llm or default_chat_model(collection, answer_tokens), **options)
 
     @property
     def llm(self) -> BaseChatModel:
@@ -656,6 +659,15 @@ def _joined(question: str, history: Sequence[BaseMessage]) -> str:
     """The last user question followed by the follow-up: a plain fallback for retrieval."""
     previous = [str(m.text) for m in history if isinstance(m, HumanMessage)]
     return f"{previous[-1]} {question}" if previous else question
+
+
+def default_chat_model(collection: object, answer_tokens: int = 256) -> BaseChatModel:
+    """The settings' default chat model (``ChatGPT4All(temperature=0)``), with the
+    ``settings`` of ``collection`` (a ``LocalDocs``) when it has them."""
+    from gpt4all_rag.chat_models import ChatGPT4All
+
+    settings = getattr(collection, "settings", None)
+    return ChatGPT4All(temperature=0, max_tokens=answer_tokens, settings=settings)
 
 
 def _no_chunks() -> Generator[BaseMessageChunk]:

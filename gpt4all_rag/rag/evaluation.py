@@ -412,9 +412,9 @@ def evaluate_collection(
     retriever = docs.as_retriever(k=depth, **options)
     answerer: Answerer | None = None
     if answers:
-        from gpt4all_rag.rag.chain import AnswerChain
+        from gpt4all_rag.rag.chain import AnswerChain, default_chat_model
 
-        chain = AnswerChain(docs.as_retriever(k=k, **options), llm)
+        chain = AnswerChain(docs.as_retriever(k=k, **options), llm or default_chat_model(docs))
         answerer = chain.invoke
     return evaluate(
         items,

@@ -71,7 +71,9 @@ class ModelCatalog:
         with self._lock:
             model = self._chat.get(spec.name)
             if model is None:
-                model = self._chat[spec.name] = ChatGPT4All(model=str(spec.path))
+                model = self._chat[spec.name] = ChatGPT4All(
+                    model=str(spec.path), settings=self._settings
+                )
                 model._spec = spec
         return model
 
@@ -80,7 +82,9 @@ class ModelCatalog:
         with self._lock:
             model = self._completion.get(spec.name)
             if model is None:
-                model = self._completion[spec.name] = GPT4All(model=str(spec.path))
+                model = self._completion[spec.name] = GPT4All(
+                    model=str(spec.path), settings=self._settings
+                )
                 model._spec = spec
         return model
 
