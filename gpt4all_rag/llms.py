@@ -6,10 +6,16 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    BaseCallbackHandler,
+    BaseCallbackManager,
+    CallbackManagerForLLMRun,
+)
 from langchain_core.language_models import BaseLLM
 from langchain_core.language_models.llms import LangSmithParams
 from langchain_core.outputs import Generation, GenerationChunk, LLMResult
+from langchain_core.runnables import RunnableConfig, ensure_config
 from pydantic import ConfigDict
 
 from gpt4all_rag.async_bridge import iterate_in_thread
@@ -60,6 +66,29 @@ class GPT4All(LocalModelFields, BaseLLM):
     def get_num_tokens(self, text: str) -> int:
         """Tokens of ``text`` in this model's tokenizer."""
         return self.loaded.count_tokens(text)
+
+    def stream_with_finish(
+        self,
+        prompt: str,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[GenerationChunk]:
+        """:meth:`stream`, telling how the generation ended: the text pieces as
+        ``GenerationChunk``s, then one empty chunk whose ``generation_info`` holds
+        ``finish_reason`` (``stop`` or ``length``), ``model_name`` and ``usage`` (token counts).
+
+        It runs through LangChain's ``stream``, so callbacks and tracing see the call (the
+        OpenAI-compatible server's ``/v1/completions`` uses it).
+        """
+        finish = _FinishInfo()
+        config = ensure_config(config)
+        config["callbacks"] = _with_handler(config.get("callbacks"), finish)
+        for text in self.stream(prompt, config, stop=stop, **kwargs):
+            if text:
+                yield GenerationChunk(text=text)
+        yield GenerationChunk(text="", generation_info=finish.info)
 
     def _generate(
         self,
@@ -133,6 +162,28 @@ class GPT4All(LocalModelFields, BaseLLM):
                 yield GenerationChunk(text="", generation_info=info)
             else:
                 yield GenerationChunk(text=piece)
+
+
+class _FinishInfo(BaseCallbackHandler):
+    """Keeps the ``generation_info`` of the generation that ends."""
+
+    def __init__(self) -> None:
+        self.info: dict[str, Any] = {}
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        if response.generations and response.generations[0]:
+            self.info = dict(response.generations[0][0].generation_info or {})
+
+
+def _with_handler(callbacks: Any, handler: BaseCallbackHandler) -> Any:
+    """``callbacks`` (None, a list or a manager) with ``handler`` added, the original kept."""
+    if callbacks is None:
+        return [handler]
+    if isinstance(callbacks, BaseCallbackManager):
+        manager = callbacks.copy()
+        manager.add_handler(handler, inherit=False)
+        return manager
+    return [*callbacks, handler]
 
 
 def _merge(chunks: Iterator[GenerationChunk]) -> GenerationChunk:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage
 
+from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.config import Settings
 from gpt4all_rag.localdocs.collection import LocalDocs
 from gpt4all_rag.localdocs.report import CollectionInfo
-from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.streaming import closing
 
 if TYPE_CHECKING:
@@ -61,8 +61,8 @@ async def answer_items(
         chain = AnswerChain(retriever, llm)
         if max_tokens is not None:
             chain.answer_tokens = max_tokens
-        run = stream_in_thread(
-            lambda: chain.stream(question, chat_history=list(history)),
+        run = iterate_in_thread(
+            lambda _cancel: chain.stream(question, chat_history=list(history)),
             state.queue.worker(key),
         )
         async with closing(run) as items:

@@ -12,8 +12,8 @@ from langchain_core.messages import AIMessageChunk, BaseMessage
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.chat_models import ChatGPT4All
-from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.collection_answers import answer_items, check_collections, source_dicts
 from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
 from gpt4all_rag.server.schemas import (
@@ -97,8 +97,8 @@ async def _model_chunks(
     options: dict[str, Any],
 ) -> AsyncIterator[AIMessageChunk]:
     key = str(llm.spec.path)
-    run = stream_in_thread(
-        lambda: llm.stream(list(messages), stop=stop, **options),
+    run = iterate_in_thread(
+        lambda _cancel: llm.stream(list(messages), stop=stop, **options),
         state.queue.worker(key),
     )
     async with state.queue.turn(key), closing(run) as chunks:

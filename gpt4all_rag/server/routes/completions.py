@@ -11,8 +11,8 @@ from langchain_core.outputs import GenerationChunk
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.llms import GPT4All
-from gpt4all_rag.server.bridge import stream_in_thread
 from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.schemas import Completion, CompletionChoice, CompletionRequest, Usage
 from gpt4all_rag.server.state import ServerState, completion_id, state_of
@@ -40,10 +40,9 @@ async def _chunks(
     state: ServerState, llm: GPT4All, prompt: str, stop: list[str] | None, options: dict[str, Any]
 ) -> AsyncIterator[GenerationChunk]:
     """Generation chunks, the last one carrying finish_reason and usage."""
-    # _stream, not stream: its chunks keep finish_reason and token counts.
     key = str(llm.spec.path)
-    run = stream_in_thread(
-        lambda: llm._stream(prompt, stop=stop, **options),
+    run = iterate_in_thread(
+        lambda _cancel: llm.stream_with_finish(prompt, stop=stop, **options),
         state.queue.worker(key),
     )
     async with state.queue.turn(key), closing(run) as chunks:
