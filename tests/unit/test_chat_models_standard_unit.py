@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_tests.unit_tests import ChatModelUnitTests
 
 from gpt4all_rag import ChatGPT4All
+
+# The standard suite builds ChatGPT4All(), which resolves (and on first use assembles) the
+# bundled model file: the models tier.
+pytestmark = pytest.mark.models
 
 
 class TestChatGPT4AllStandard(ChatModelUnitTests):

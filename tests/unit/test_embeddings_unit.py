@@ -129,6 +129,7 @@ def test_tokens_come_from_the_tokenizer_without_loading_the_model() -> None:
     assert not embeddings_module._ENCODERS  # nothing heavy was loaded
 
 
+@pytest.mark.slow
 def test_importing_the_package_stays_cheap() -> None:
     code = (
         "import sys, gpt4all_rag.embeddings, gpt4all_rag.localdocs.splitting; "

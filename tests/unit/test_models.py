@@ -36,6 +36,7 @@ def test_bundled_model_is_assembled_once(bundled: Path) -> None:
     assert bundled.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.models
 def test_a_corrupted_bundled_copy_is_reassembled(tmp_home: Path) -> None:
     (tmp_home / "bundled").unlink()  # the fixture's link to the session's copy: start afresh
     path = bundled_model_path()

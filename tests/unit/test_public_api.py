@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import gpt4all_rag
 
 EXPECTED_ALL = [
@@ -26,6 +28,7 @@ def test_all_is_what_it_should_be() -> None:
         assert getattr(gpt4all_rag, name) is not None
 
 
+@pytest.mark.slow
 def test_import_is_cheap() -> None:
     code = "import sys, gpt4all_rag; print(sorted(m for m in ('torch', 'llama_cpp', 'chromadb') if m in sys.modules))"
     output = subprocess.run(

@@ -57,6 +57,7 @@ def test_the_example_is_not_there_before_install() -> None:
     assert ".eml" not in ConnectorRegistry.from_entry_points().suffixes()
 
 
+@pytest.mark.slow
 def test_installed_example_plugin_is_found_and_loads_a_message(
     installed_example: Path, tmp_path: Path
 ) -> None:

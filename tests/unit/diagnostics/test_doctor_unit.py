@@ -38,6 +38,7 @@ def _child_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, body: str) ->
     monkeypatch.setattr(doctor, "LIVE_CHECKS_MODULE", "fake_checks")
 
 
+@pytest.mark.slow
 def test_a_child_killed_by_sigsegv_is_reported_not_suffered(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,6 +49,7 @@ def test_a_child_killed_by_sigsegv_is_reported_not_suffered(
     assert result.fix is not None and "EXTRA_BUFFERS" in result.fix
 
 
+@pytest.mark.slow
 def test_a_failing_child_shows_its_last_error_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,6 +65,7 @@ def test_a_failing_child_shows_its_last_error_line(
     assert result.fix is not None and "gpt4all-rag models" in result.fix
 
 
+@pytest.mark.slow
 def test_a_hung_child_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _child_module(tmp_path, monkeypatch, "import time\ntime.sleep(30)\n")
     result = run_live_check("chroma", timeout=1)
@@ -70,6 +73,7 @@ def test_a_hung_child_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert "no answer after 1 s" in result.detail
 
 
+@pytest.mark.slow
 def test_a_passing_child_gives_its_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _child_module(
         tmp_path,
@@ -97,6 +101,7 @@ def test_disk_check_fails_when_space_is_low(
     assert result.fix is not None
 
 
+@pytest.mark.slow
 def test_live_checks_usage_error_for_an_unknown_check() -> None:
     import subprocess
 

@@ -107,6 +107,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_second_writer_gets_an_error_at_once(settings: Settings, folder: Path) -> None:
     docs = make(settings)
     lock_path = docs.layout.lock_path("docs")

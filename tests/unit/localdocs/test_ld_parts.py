@@ -138,6 +138,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_second_writer_is_refused_at_once_naming_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "docs" / "writer.lock"
     holder = subprocess.Popen(
