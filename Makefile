@@ -6,7 +6,7 @@ CLI    := $(VENV)/bin/gpt4all-rag
 DEMO_HOME ?= $(CURDIR)/.demo-home
 QUESTION  ?= How can I remove duplicate times in a zoo object?
 
-.PHONY: setup demo test lint bench-generation
+.PHONY: setup demo test test-fast lint bench-generation
 
 setup: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The fast tier: no bundled model, no child process (tests/conftest.py refuses both), under a
+# minute. `make test` runs everything, as CI does.
+test-fast: setup
+	$(PY) -m pytest -m "not models and not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check gpt4all_rag connectors tests examples bench

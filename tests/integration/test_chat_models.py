@@ -12,6 +12,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from gpt4all_rag import ChatGPT4All
+from gpt4all_rag.chat_models import to_turns
 from gpt4all_rag.errors import ContextOverflowError
 
 pytestmark = pytest.mark.models
@@ -129,8 +130,16 @@ def test_tool_call_history_round_trip(llm: ChatGPT4All) -> None:
         first,
         ToolMessage(str(magic_function(**call["args"])), tool_call_id=call["id"]),
     ]
+    turns = to_turns(history)  # what the model is shown: the call as JSON, then its result
+    assert json.loads(turns[1]["content"]) == {
+        "tool_calls": [{"name": "magic_function", "arguments": call["args"]}]
+    }
+    result = magic_function(**call["args"])
+    assert turns[2] == {"role": "user", "content": f"Tool result ({call['id']}): {result}"}
     answer = llm.invoke(history)
-    assert isinstance(answer.text, str)
+    assert answer.usage_metadata is not None
+    assert answer.usage_metadata["input_tokens"] == llm.get_num_tokens_from_messages(history)
+    assert answer.response_metadata["finish_reason"] in ("stop", "length")
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling"])
@@ -170,12 +179,20 @@ def test_prompt_longer_than_the_context_is_a_clear_error() -> None:
 
 def test_eight_threads_share_one_model(llm: ChatGPT4All) -> None:
     questions = [f"What is {n} plus {n}?" for n in range(8)]
+    models = [ChatGPT4All(temperature=0, max_tokens=16) for _ in questions]
     with ThreadPoolExecutor(max_workers=8) as pool:
         replies = list(
-            pool.map(lambda q: ChatGPT4All(temperature=0, max_tokens=16).invoke(q), questions)
+            pool.map(lambda pair: pair[0].invoke(pair[1]), zip(models, questions, strict=True))
         )
-    assert len(replies) == 8
-    assert all(isinstance(reply, AIMessage) and reply.usage_metadata for reply in replies)
+    assert len({id(model.loaded) for model in models}) == 1  # one llama.cpp model, shared
+    assert models[0].loaded is llm.loaded
+    assert not llm.loaded.lock.locked()
+    for model, question, reply in zip(models, questions, replies, strict=True):
+        assert isinstance(reply, AIMessage) and reply.usage_metadata
+        messages = [HumanMessage(question)]
+        assert reply.usage_metadata["input_tokens"] == model.get_num_tokens_from_messages(messages)
+    alone = models[0].invoke(questions[0])  # serialized calls answer as a call made alone
+    assert replies[0].text == alone.text
 
 
 async def test_async_stream_lets_other_coroutines_run(llm: ChatGPT4All) -> None:
@@ -199,13 +216,17 @@ async def test_async_stream_lets_other_coroutines_run(llm: ChatGPT4All) -> None:
 
 
 async def test_abandoned_async_stream_frees_the_model(llm: ChatGPT4All) -> None:
+    started = time.monotonic()
+    await llm.ainvoke("Write a long story about a dragon.", max_tokens=20, stop=[])
+    per_token = (time.monotonic() - started) / 20  # this machine's pace, prompt included
     stream = llm.astream("Write a long story about a dragon.", max_tokens=200, stop=[])
     async for _ in stream:
         break
     await stream.aclose()  # type: ignore[attr-defined]
-    started = time.monotonic()
-    await llm.ainvoke("Hi", max_tokens=2)
-    assert time.monotonic() - started < 5
+    waited = time.monotonic()
+    while llm.loaded.lock.locked():  # freed within a few tokens, not after 200
+        await asyncio.sleep(per_token / 4)
+    assert time.monotonic() - waited < 20 * per_token
 
 
 def test_system_message_and_history() -> None:
