@@ -39,11 +39,13 @@ PLATFORM_TOOLS = frozenset({"file", "uname"})
 plugins ask it at start-up); every other process is refused in the fast tier."""
 
 
-@pytest.fixture(autouse=True)
-def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In the fast tier, a test that assembles the bundled model or starts a process fails at
-    once, naming the marker it needs (so the tier stays fast as tests are added)."""
+@pytest.fixture(autouse=True, scope="session")
+def _fast_tier_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In the fast tier, a test (or fixture) that assembles the bundled model or starts a
+    process fails at once, naming the marker it needs (so the tier stays fast as tests are
+    added). Session-scoped, so it is in place before any other fixture."""
     if not is_fast_tier(request.config):
+        yield
         return
     import subprocess
 
@@ -66,8 +68,10 @@ def _fast_tier_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyP
     def no_assembly(*args: object, **kwargs: object) -> None:
         refuse("assemble the bundled chat model")
 
-    monkeypatch.setattr(subprocess.Popen, "__init__", guarded)
-    monkeypatch.setattr(bundle, "assemble", no_assembly)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", guarded)
+        patch.setattr(bundle, "assemble", no_assembly)
+        yield
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -96,6 +96,7 @@ def test_every_call_form_runs_through_the_config_machinery(
     assert isinstance(answer, Answer)
     assert answer.answer == "Average them with aggregate.zoo [1]."
     _check_one_run(runs)
+    assert answer in runs.ended  # the chain's run ends with the Answer, whatever the form
 
 
 def test_the_run_ends_with_the_answer(zoo_docs: list[Document]) -> None:
