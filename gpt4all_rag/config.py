@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         """Threads to use for generation."""
         return self.n_threads or physical_cores()
 
+    def environment(self) -> dict[str, str]:
+        """These settings as ``GPT4ALL_RAG_*`` variables, for a child process's environment
+        (the library never writes its own process's environment)."""
+        values = self.model_dump(exclude_none=True)
+        return {f"GPT4ALL_RAG_{name.upper()}": str(value) for name, value in values.items()}
+
 
 @lru_cache(maxsize=1)
 def _cached_settings() -> Settings:

@@ -111,7 +111,10 @@ def machine_facts(settings: Settings) -> dict[str, Any]:
 
 
 def run_live_check(
-    name: str, system_info: str | None = None, timeout: float = CHECK_TIMEOUT_SECONDS
+    name: str,
+    system_info: str | None = None,
+    timeout: float = CHECK_TIMEOUT_SECONDS,
+    settings: Settings | None = None,
 ) -> CheckResult:
     """Run one live check in a child process and explain its outcome.
 
@@ -119,11 +122,17 @@ def run_live_check(
         name: One of :data:`LIVE_CHECKS`.
         system_info: The llama.cpp build's feature line, when known (it shapes a crash's fix).
         timeout: Seconds before the check counts as hung.
+        settings: The settings the child runs with (passed as ``GPT4ALL_RAG_*`` variables in
+            its environment); this process's environment when None.
     """
     command = [sys.executable, "-m", LIVE_CHECKS_MODULE, name]
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=_child_environment()
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_child_environment(settings),
         )
     except subprocess.TimeoutExpired:
         return CheckResult(name, False, f"no answer after {timeout:.0f} s", _hang_fix(name))
@@ -207,7 +216,7 @@ def run_doctor(settings: Settings | None = None, live: bool = True) -> DoctorRep
     facts = machine_facts(settings)
     if live:
         for name in LIVE_CHECKS:
-            result = run_live_check(name, facts.get("llama_system_info"))
+            result = run_live_check(name, facts.get("llama_system_info"), settings=settings)
             if name == "system-info" and result.ok:
                 facts["llama_system_info"] = result.data["system_info"]
             checks.append(result)
@@ -250,5 +259,7 @@ def _last_json_line(text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _child_environment() -> dict[str, str]:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+def _child_environment(settings: Settings | None = None) -> dict[str, str]:
+    """This process's environment, offline, with ``settings`` (the CLI's flags) as variables."""
+    given = settings.environment() if settings is not None else {}
+    return {**os.environ, **given, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}

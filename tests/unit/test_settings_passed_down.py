@@ -70,3 +70,12 @@ def test_encoders_are_built_with_the_given_settings(
     assert embedding_backends.encoder_for(ref, "onnx", two) is first  # shared
     assert embedding_backends.encoder_for(ref, "onnx", three) is not first  # other threads
     assert built == [("onnx", two), ("onnx", three)]
+
+
+def test_doctor_children_run_with_the_given_settings(tmp_path: Path) -> None:
+    from gpt4all_rag.diagnostics.doctor import _child_environment
+
+    environment = _child_environment(Settings(home=tmp_path / "flag-home", n_threads=2))
+    assert environment["GPT4ALL_RAG_HOME"] == str(tmp_path / "flag-home")
+    assert environment["GPT4ALL_RAG_N_THREADS"] == "2"
+    assert environment["HF_HUB_OFFLINE"] == "1"
