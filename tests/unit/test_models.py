@@ -13,6 +13,9 @@ from gpt4all_rag.cli import app
 from gpt4all_rag.errors import InvalidModelFileError, ModelNotFoundError
 from gpt4all_rag.llama.catalog import bundled_model_path, list_models, read_spec, resolve_model
 
+# The catalog read on real GGUF files: the bundled model, and broken copies made from it.
+pytestmark = pytest.mark.models
+
 
 @pytest.fixture(scope="module")
 def bundled() -> Path:
@@ -36,7 +39,6 @@ def test_bundled_model_is_assembled_once(bundled: Path) -> None:
     assert bundled.stat().st_mtime_ns == mtime
 
 
-@pytest.mark.models
 def test_a_corrupted_bundled_copy_is_reassembled(tmp_home: Path) -> None:
     (tmp_home / "bundled").unlink()  # the fixture's link to the session's copy: start afresh
     path = bundled_model_path()
