@@ -29,7 +29,7 @@ def own_members(cls: type) -> set[str]:
             names.update(name for name in vars(klass) if not name.startswith("_"))
             names.update(getattr(klass, "__annotations__", {}))
     if not issubclass(cls, BaseModel):
-        names.update(inspect.signature(cls.__init__).parameters)  # type: ignore[misc]
+        names.update(inspect.signature(cls.__init__).parameters)
     names -= {"self", "unknown", "model_config", "model_fields", *PLUMBING}
     return {name for name in names if not name.startswith("_")}
 

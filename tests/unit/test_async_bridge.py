@@ -61,7 +61,7 @@ async def test_a_reader_that_stops_cancels_and_closes_the_producer() -> None:
     async for item in stream:
         if item == 3:
             break
-    await stream.aclose()
+    await stream.aclose()  # type: ignore[attr-defined]
     assert await asyncio.to_thread(closed.wait, 5)
 
 

@@ -145,15 +145,15 @@ def import_cycles(root: Path = ROOT) -> list[str]:
         stack = [(start, [start])]
         seen: set[str] = set()
         while stack:
-            node, path = stack.pop()
+            node, trail = stack.pop()
             for nxt in graph.get(node, ()):
                 if nxt in packages:
                     continue
                 if nxt == start:
-                    cycles.append(" -> ".join([*path, nxt]))
+                    cycles.append(" -> ".join([*trail, nxt]))
                 elif nxt not in seen:
                     seen.add(nxt)
-                    stack.append((nxt, [*path, nxt]))
+                    stack.append((nxt, [*trail, nxt]))
     return cycles
 
 

@@ -17,14 +17,14 @@ from gpt4all_rag import (
 from gpt4all_rag.strict_keywords import nearest, reject_unknown
 
 CASES: list[tuple[str, Callable[[], Any], str, str]] = [
-    ("ChatGPT4All", lambda: ChatGPT4All(temprature=0.5, max_tokens=3), "temprature", "temperature"),
-    ("ChatGPT4All", lambda: ChatGPT4All(temperature=0.5, max_tokns=3), "max_tokns", "max_tokens"),
-    ("GPT4All", lambda: GPT4All(n_thread=2), "n_thread", "n_threads"),
-    ("GPT4AllEmbeddings", lambda: GPT4AllEmbeddings(bakend="onnx"), "bakend", "backend"),
+    ("ChatGPT4All", lambda: ChatGPT4All(temprature=0.5, max_tokens=3), "temprature", "temperature"),  # type: ignore[call-arg]
+    ("ChatGPT4All", lambda: ChatGPT4All(temperature=0.5, max_tokns=3), "max_tokns", "max_tokens"),  # type: ignore[call-arg]
+    ("GPT4All", lambda: GPT4All(n_thread=2), "n_thread", "n_threads"),  # type: ignore[call-arg]
+    ("GPT4AllEmbeddings", lambda: GPT4AllEmbeddings(bakend="onnx"), "bakend", "backend"),  # type: ignore[call-arg]
     ("LocalDocs", lambda: LocalDocs("notes", chroma_ulr="http://x"), "chroma_ulr", "chroma_url"),
     (
         "HybridRetriever",
-        lambda: HybridRetriever(collections=[LocalDocs("notes")], use_mmmr=True),
+        lambda: HybridRetriever(collections=[LocalDocs("notes")], use_mmmr=True),  # type: ignore[call-arg]
         "use_mmmr",
         "use_mmr",
     ),
