@@ -83,7 +83,7 @@ _RUN: ContextVar[_Run | None] = ContextVar("gpt4all_rag_cli_run", default=None)
 """The running command's flags; set by :func:`main` for the run only (never ``os.environ``)."""
 
 
-def settings() -> Settings:
+def run_settings() -> Settings:
     """This run's one :class:`Settings`: the global flags over the ``GPT4ALL_RAG_*`` variables,
     built on first use and passed down to everything the command calls."""
     run = _RUN.get()
@@ -112,7 +112,7 @@ def models(as_json: JsonFlag = False) -> None:
     from gpt4all_rag.llama.catalog import list_models
 
     try:
-        entries = list_models(settings())
+        entries = list_models(run_settings())
     except GPT4AllRagError as error:
         raise fail(error) from error
     if as_json:
@@ -162,7 +162,7 @@ def doctor(
     """
     from gpt4all_rag.diagnostics.doctor import run_doctor
 
-    report = run_doctor(settings(), live=not no_live)
+    report = run_doctor(run_settings(), live=not no_live)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -324,7 +324,7 @@ def index(
             split = SplitSettings(**{k: v for k, v in fields.items() if v is not None})
         docs = LocalDocs(
             collection,
-            settings=settings(),
+            settings=run_settings(),
             chroma_url=chroma_url,
             split_settings=split,
             max_file_size=None if max_file_size is None else int(max_file_size * 1e6),
@@ -368,7 +368,7 @@ def collections(
     from gpt4all_rag.localdocs import LocalDocs
 
     try:
-        infos = LocalDocs.list_collections(settings=settings(), chroma_url=chroma_url)
+        infos = LocalDocs.list_collections(settings=run_settings(), chroma_url=chroma_url)
     except GPT4AllRagError as error:
         raise fail(error, 2) from error
     if as_json:
@@ -404,7 +404,7 @@ def collections_remove(
     from gpt4all_rag.localdocs import LocalDocs
 
     try:
-        LocalDocs(name, settings=settings(), chroma_url=chroma_url).remove()
+        LocalDocs(name, settings=run_settings(), chroma_url=chroma_url).remove()
     except GPT4AllRagError as error:
         raise fail(error, 2) from error
     if as_json:
@@ -426,7 +426,7 @@ def _open_collection(collection: str, chroma_url: str | None) -> Any:
     """The collection, checked: it exists and matches the session's embedding model."""
     from gpt4all_rag.localdocs import LocalDocs
 
-    docs = LocalDocs(collection, settings=settings(), chroma_url=chroma_url)
+    docs = LocalDocs(collection, settings=run_settings(), chroma_url=chroma_url)
     docs.check_embeddings()
     return docs
 
@@ -436,7 +436,7 @@ def _answer_chain(collection: str, k: int, model: str | None, chroma_url: str | 
     from gpt4all_rag.rag import AnswerChain
 
     docs = _open_collection(collection, chroma_url)
-    llm = ChatGPT4All(model=model, temperature=0, max_tokens=256, settings=settings())
+    llm = ChatGPT4All(model=model, temperature=0, max_tokens=256, settings=run_settings())
     return AnswerChain(docs.as_retriever(k=k), llm)
 
 
@@ -696,7 +696,7 @@ def serve(
             max_waiting=max_waiting,
             queue_timeout=queue_timeout,
         )
-        application = create_app(server_settings, library=settings())
+        application = create_app(server_settings, library=run_settings())
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
     shown = f"[{host}]" if ":" in host else host
@@ -818,7 +818,7 @@ def eval_command(
 
     try:
         total = len(load_qa(qa_file))
-        docs = LocalDocs(collection, settings=settings(), chroma_url=chroma_url)
+        docs = LocalDocs(collection, settings=run_settings(), chroma_url=chroma_url)
         if as_json:
             report = evaluate_collection(
                 qa_file, docs, mode=mode, answers=not no_answer, k=k, floor=not no_floor
