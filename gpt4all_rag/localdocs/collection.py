@@ -271,6 +271,7 @@ class LocalDocs:
         exclude: Sequence[str] = (),
         rebuild: bool = False,
         progress: IndexProgress | None = None,
+        **unknown: Any,
     ) -> IndexReport:
         """Bring the collection in line with the files under ``paths``.
 
@@ -295,6 +296,7 @@ class LocalDocs:
             CollectionMismatchError: The collection was built with another model or chunking.
             IndexPathNotFoundError: A path does not exist and was never indexed.
         """
+        reject_unknown("LocalDocs.index", unknown, ("include", "exclude", "rebuild", "progress"))
         from connectors.folder import DEFAULT_MAX_FILE_SIZE, walk
         from connectors.registry import get_registry
 

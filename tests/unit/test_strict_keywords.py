@@ -41,6 +41,12 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "max_tokens",
     ),
     (
+        "LocalDocs.index",
+        lambda: LocalDocs("notes").index([], exlude=["drafts"]),
+        "exlude",
+        "exclude",
+    ),
+    (
         "HybridRetriever call",
         lambda: HybridRetriever(collections=[LocalDocs("notes")]).invoke("q", kk=3),
         "kk",
