@@ -34,7 +34,7 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.json import parse_partial_json
@@ -42,7 +42,9 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from gpt4all_rag.async_bridge import iterate_in_thread
+from gpt4all_rag.errors import OutputTruncatedError
 from gpt4all_rag.llama.grammars import (
+    forced_call,
     gbnf_for_schema,
     json_object_gbnf,
     tool_call_schema,
@@ -60,6 +62,11 @@ from gpt4all_rag.llama.runtime import Finished, SamplingParams
 
 ToolChoice = Literal["auto", "any", "required", "none"] | str | bool | dict[str, Any]
 
+OnTruncation = Literal["raise", "return"]
+"""What a reply under a JSON grammar does when ``max_tokens`` cuts it: raise
+:class:`~gpt4all_rag.errors.OutputTruncatedError`, or return the partial text as content with
+``finish_reason="length"`` and no tool calls (what the server and ``include_raw`` use)."""
+
 
 @dataclass(frozen=True)
 class _Request:
@@ -69,6 +76,10 @@ class _Request:
     params: SamplingParams
     expects_json: bool
     expects_tools: bool
+    reply_prefix: str = ""
+    """The start of the reply, already written into the prompt (a forced tool call's name)."""
+    on_truncation: OnTruncation = "raise"
+    """What a JSON reply cut by ``max_tokens`` does."""
 
 
 class ChatGPT4All(LocalModelFields, BaseChatModel):
@@ -232,10 +243,10 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
                 else:
                     yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
             return
-        text: list[str] = []
+        text: list[str] = [request.reply_prefix]
         for piece in pieces:
             if isinstance(piece, Finished):
-                yield from self._json_reply_chunks("".join(text), piece, request.expects_tools)
+                yield from self._json_reply_chunks("".join(text), piece, request)
             else:
                 text.append(piece)
 
@@ -246,24 +257,39 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         tool_choice = kwargs.pop("tool_choice", None)
         parallel = bool(kwargs.pop("parallel_tool_calls", False))
         response_format = kwargs.pop("response_format", None)
+        on_truncation: OnTruncation = kwargs.pop("on_truncation", "raise")
+        if on_truncation not in ("raise", "return"):
+            raise ValueError(f"on_truncation={on_truncation!r}: use 'raise' or 'return'")
         turns = to_turns(messages)
         grammar: str | None = None
+        prefix = ""
         selected = _select_tools(tools, tool_choice)
         if selected:
             allow_response = _allows_response(tool_choice)
             turns = _with_system_text(
                 turns, tool_instructions(selected, allow_response=allow_response)
             )
-            schema = tool_call_schema(selected, allow_response=allow_response, parallel=parallel)
-            grammar = gbnf_for_schema(schema)
+            if len(selected) == 1 and not allow_response:
+                forced = forced_call(selected[0])
+                prefix, grammar = forced.prefix, forced.grammar()
+            else:
+                schema = tool_call_schema(
+                    selected, allow_response=allow_response, parallel=parallel
+                )
+                grammar = gbnf_for_schema(schema)
         elif response_format is not None:
             grammar = _response_format_grammar(response_format)
         rendered: RenderedPrompt = self.format.render(turns)
         extra_stop = () if grammar else rendered.stop
         params = self.sampling_params(stop, extra_stop, grammar=grammar, **kwargs)
-        prompt_tokens = self.loaded.tokenize(rendered.text, add_bos=rendered.add_bos)
+        text = rendered.text
+        if prefix:  # the forced call's start continues the prompt, after a space as JSON would
+            text += prefix if text[-1:].isspace() else f" {prefix}"
+        prompt_tokens = self.loaded.tokenize(text, add_bos=rendered.add_bos)
         self.loaded.check_fits(len(prompt_tokens), params.max_tokens)
-        return _Request(prompt_tokens, params, grammar is not None, bool(selected))
+        return _Request(
+            prompt_tokens, params, grammar is not None, bool(selected), prefix, on_truncation
+        )
 
     def _final_chunk(self, finished: Finished, finish_reason: str) -> ChatGenerationChunk:
         usage = UsageMetadata(
@@ -284,8 +310,16 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         )
 
     def _json_reply_chunks(
-        self, text: str, finished: Finished, expects_tools: bool
+        self, text: str, finished: Finished, request: _Request
     ) -> Iterator[ChatGenerationChunk]:
+        expects_tools = request.expects_tools
+        if finished.finish_reason == "length":
+            if request.on_truncation == "raise":
+                what = "tool call" if expects_tools else "structured output"
+                raise OutputTruncatedError(request.params.max_tokens, what, text)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+            yield self._final_chunk(finished, "length")
+            return
         calls = parse_tool_calls(text) if expects_tools else None
         if calls is None:
             content = _response_text(text) if expects_tools else text
@@ -317,7 +351,13 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
             tool_choice: "auto" (call tools or answer), "any"/"required"/True (must call one),
                 a tool name (must call that tool), or "none" (no tool calls).
             kwargs: Other arguments bound to every call; ``parallel_tool_calls=True`` lets one
-                reply hold several calls (default: one call per reply).
+                reply hold several calls (default: one call per reply); ``on_truncation``
+                (:data:`OnTruncation`) says what a call cut by ``max_tokens`` does.
+
+        A call cut by ``max_tokens`` raises :class:`~gpt4all_rag.errors.OutputTruncatedError`
+        (raise ``max_tokens``) rather than returning arguments that were never finished. When
+        one tool must be called, its name is written into the prompt and only its arguments are
+        generated.
         """
         formatted = [convert_to_openai_tool(tool) for tool in tools]
         return super().bind(tools=formatted, tool_choice=tool_choice, **kwargs)
@@ -339,6 +379,10 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
                 call), or "json_mode" (any JSON object; describe the shape in the prompt).
             include_raw: Return ``{"raw", "parsed", "parsing_error"}`` instead of the parsed value.
             strict: Accepted for compatibility; output always follows the schema's grammar.
+
+        Raises:
+            OutputTruncatedError: When ``max_tokens`` cuts the output before its JSON is complete
+                (with ``include_raw=True`` it is the ``parsing_error`` instead).
         """
         if kwargs:
             raise ValueError(f"Unsupported arguments: {sorted(kwargs)}")
@@ -346,8 +390,10 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         llm, parser = self._structured_parts(schema, method, is_pydantic)
         if not include_raw:
             return llm | parser
+        llm = llm.bind(on_truncation="return")
         parsed = RunnablePassthrough.assign(
-            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+            parsed=itemgetter("raw") | RunnableLambda(_complete_reply) | parser,
+            parsing_error=lambda _: None,
         )
         fallback = RunnablePassthrough.assign(parsed=lambda _: None)
         return RunnableMap(raw=llm) | parsed.with_fallbacks(
@@ -384,6 +430,16 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
             ls_structured_output_format=output_format,
         )
         return llm, _json_parser(schema, is_pydantic)
+
+
+def _complete_reply(message: AIMessage) -> AIMessage:
+    """The message, unless ``max_tokens`` cut it (``on_truncation="return"``): then an error."""
+    if message.response_metadata.get("finish_reason") != "length":
+        return message
+    usage = message.usage_metadata
+    raise OutputTruncatedError(
+        usage["output_tokens"] if usage else None, "structured output", str(message.text)
+    )
 
 
 def _json_parser(schema: Any, is_pydantic: bool) -> Runnable[Any, Any]:

@@ -35,6 +35,19 @@ class ContextOverflowError(GPT4AllRagError, ValueError):
         return self.prompt_tokens + self.max_new_tokens - self.n_ctx
 
 
+class OutputTruncatedError(GPT4AllRagError, ValueError):
+    """A tool call or structured output cut by ``max_tokens`` before its JSON was complete."""
+
+    def __init__(self, max_tokens: int | None, what: str, text: str) -> None:
+        self.max_tokens = max_tokens
+        self.text = text
+        limit = f"max_tokens={max_tokens}" if max_tokens is not None else "the context window"
+        super().__init__(
+            f"The {what} was cut at {limit} before its JSON was complete ({text[-60:]!r}); "
+            f"raise max_tokens (or bound the schema: maxItems, maxLength) and try again."
+        )
+
+
 class MissingDependencyError(GPT4AllRagError, ImportError):
     """An optional dependency that a feature needs is not installed."""
 
