@@ -54,7 +54,12 @@ class Passage:
 
 
 def find_passages(
-    retriever: BaseRetriever, query: str, limit: int = 3, embeddings: Embeddings | None = None
+    retriever: BaseRetriever,
+    query: str,
+    limit: int = 3,
+    embeddings: Embeddings | None = None,
+    *,
+    question: str | None = None,
 ) -> list[Passage]:
     """The best ``limit`` quotes for ``query`` from what ``retriever`` returns, best first (none
     when it returns nothing, as a relevance floor does for an unrelated query).
@@ -64,12 +69,15 @@ def find_passages(
         query: What to search for.
         limit: Quotes at most.
         embeddings: Scores the sentences by meaning too; the retriever's ``embeddings`` when None.
+        question: What the quotes must answer, when it is not the query itself (an agent's
+            user question: a small model's query finds the right chunks more often than it
+            names what they should say).
     """
     documents = retriever.invoke(query)
     if not documents:
         return []
     embeddings = embeddings or getattr(retriever, "embeddings", None)
-    ranked = rank_evidence(query, [doc.page_content for doc in documents], embeddings)
+    ranked = rank_evidence(question or query, [doc.page_content for doc in documents], embeddings)
     best_first = sorted(select_evidence(ranked, limit), key=ranked.index)
     passages = []
     for number, evidence in enumerate(best_first, start=1):
@@ -116,7 +124,8 @@ def documents_tool(
         A tool with one argument, ``query``. Its result is ``[n] file, page p: quote`` lines, or
         ``Nothing relevant for '<query>' in the documents.``; the tool message's ``artifact`` holds
         the :class:`Passage` list. Inside an agent, a query that is empty, the tool's name, or
-        unrelated to the user's question is replaced by the question.
+        unrelated to the user's question is replaced by the question, and the quotes are the
+        sentences that best answer the question.
     """
     retriever = documents if isinstance(documents, BaseRetriever) else documents.as_retriever(k=k)
     label = getattr(documents, "name", None)
@@ -133,7 +142,7 @@ def documents_tool(
     ) -> tuple[str, list[Passage]]:
         question = latest_question(_messages(runtime))
         used = search_query(query, question, name)
-        found = find_passages(retriever, used, passages)
+        found = find_passages(retriever, used, passages, question=question)
         return format_passages(used, found), found
 
     return StructuredTool.from_function(

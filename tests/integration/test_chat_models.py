@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from gpt4all_rag import ChatGPT4All
 from gpt4all_rag.chat_models import to_turns
-from gpt4all_rag.errors import ContextOverflowError
+from gpt4all_rag.errors import ContextOverflowError, OutputTruncatedError
 
 pytestmark = pytest.mark.models
 
@@ -33,6 +33,13 @@ class Person(BaseModel):
 
     name: str = Field(description="The person's name")
     age: int = Field(description="Age in years")
+
+
+class Event(BaseModel):
+    """An event mentioned in the text."""
+
+    name: str
+    attendees: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +101,37 @@ def test_forced_tool_call_always_parses_against_the_schema(llm: ChatGPT4All) -> 
         else:
             assert isinstance(call["args"]["location"], str)
         assert reply.response_metadata["finish_reason"] == "tool_calls"
+
+
+def test_the_documented_tool_example_gets_its_number(llm: ChatGPT4All) -> None:
+    reply = llm.bind_tools([magic_function], tool_choice="magic_function").invoke(
+        "What is magic_function(3)?"
+    )
+    assert [(call["name"], call["args"]) for call in reply.tool_calls] == [
+        ("magic_function", {"input": 3})
+    ]
+    usage = reply.usage_metadata
+    assert usage is not None and usage["output_tokens"] < 12  # the arguments, not 16 digits
+
+
+def test_a_tool_call_cut_by_max_tokens_raises(llm: ChatGPT4All) -> None:
+    bound = llm.bind_tools([get_weather], tool_choice="get_weather", max_tokens=2)
+    with pytest.raises(OutputTruncatedError, match="raise max_tokens"):
+        bound.invoke("What's the weather in Paris?")
+    cut = bound.invoke("What's the weather in Paris?", on_truncation="return")
+    assert cut.tool_calls == [] and cut.response_metadata["finish_reason"] == "length"
+
+
+def test_structured_output_cut_by_max_tokens_is_an_error(llm: ChatGPT4All) -> None:
+    short = llm.model_copy(update={"max_tokens": 12})
+    prompt = "Alice, Bob and Carol met at the Spring Fair. Extract the event."
+    with pytest.raises(OutputTruncatedError, match="max_tokens=12"):
+        short.with_structured_output(Event).invoke(prompt)
+    result = short.with_structured_output(Event, include_raw=True).invoke(prompt)
+    assert isinstance(result, dict)
+    assert result["parsed"] is None
+    assert isinstance(result["parsing_error"], OutputTruncatedError)
+    assert result["raw"].response_metadata["finish_reason"] == "length"
 
 
 def test_named_tool_choice_calls_that_tool(llm: ChatGPT4All) -> None:

@@ -147,6 +147,20 @@ def test_tool_calls_come_back_in_openai_shape(client: openai.OpenAI) -> None:
     assert "city" in json.loads(call.function.arguments)
 
 
+def test_json_cut_by_max_tokens_says_length_not_a_document(client: openai.OpenAI) -> None:
+    reply = client.chat.completions.create(
+        model="gemma-3-270m",
+        messages=[{"role": "user", "content": "List ten fruits as JSON."}],
+        response_format={"type": "json_object"},
+        max_tokens=4,
+        temperature=0,
+    )
+    (choice,) = reply.choices
+    assert choice.finish_reason == "length"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(choice.message.content or "")
+
+
 # --- errors: OpenAI's shape and status codes -----------------------------------------------------
 
 

@@ -86,6 +86,10 @@ def _sampling(body: ChatCompletionRequest, max_tokens: int) -> dict[str, Any]:
         options["tools"] = body.tools
         options["tool_choice"] = body.tool_choice
         options["parallel_tool_calls"] = bool(body.parallel_tool_calls)
+    if "response_format" in options or "tools" in options:
+        # JSON cut by max_tokens comes back as it is, with finish_reason "length", as OpenAI
+        # does: never as a tool call or a document that claims to be complete.
+        options["on_truncation"] = "return"
     return options
 
 
