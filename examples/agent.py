@@ -1,9 +1,9 @@
 """A LangChain agent that calls a Python tool with the local model.
 
-Small local models rarely choose well between calling a tool and answering, so a short middleware
-makes the choice for them: the first model call must call a tool (``tool_choice="any"``), and once
-a tool has answered, the model must reply in words (``tool_choice="none"``). With a larger GGUF
-chat model you can drop the middleware and let the model choose.
+Small local models rarely choose well between calling a tool and answering, so ``ToolFirst``
+(from ``gpt4all_rag.agents``) makes the choice for them: the first model call must call the tool,
+and once it has answered, the model must reply in words. With a larger GGUF chat model you can
+drop the middleware and let the model choose.
 
 Run: python examples/agent.py "How many letters are in the word strawberry?"
 """
@@ -11,14 +11,13 @@ Run: python examples/agent.py "How many letters are in the word strawberry?"
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from typing import Any
 
 from langchain.agents import create_agent
-from langchain.agents.middleware import ModelRequest, ModelResponse, wrap_model_call
-from langchain_core.messages import ToolMessage
 from langchain_core.tools import tool
 
 from gpt4all_rag import ChatGPT4All
+from gpt4all_rag.agents import ToolFirst
 
 
 @tool
@@ -27,19 +26,10 @@ def count_letters(word: str) -> int:
     return sum(character.isalpha() for character in word)
 
 
-@wrap_model_call
-def call_a_tool_first(
-    request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
-) -> ModelResponse:
-    """Force a tool call until some tool has answered, then force an answer in words."""
-    answered = any(isinstance(message, ToolMessage) for message in request.messages)
-    return handler(request.override(tool_choice="none" if answered else "any"))
-
-
-def build_agent():  # type: ignore[no-untyped-def]
+def build_agent() -> Any:
     """The agent: the bundled local model, one tool, the forcing middleware."""
     model = ChatGPT4All(temperature=0, max_tokens=64)
-    return create_agent(model, tools=[count_letters], middleware=[call_a_tool_first])
+    return create_agent(model, tools=[count_letters], middleware=[ToolFirst(count_letters.name)])
 
 
 def main(question: str) -> None:

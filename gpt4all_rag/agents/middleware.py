@@ -1,4 +1,4 @@
-"""SearchFirst: the agent middleware that makes a small local model answer from your documents.
+"""ToolFirst and SearchFirst: agent middleware that makes a small local model use its tools.
 
 A 270M base model does not choose well between calling a tool and answering: left to choose, it
 answers without searching, or searches again and again until the agent's recursion limit. So the
@@ -30,7 +30,47 @@ Handler = Callable[[ModelRequest], ModelResponse]
 AsyncHandler = Callable[[ModelRequest], Awaitable[ModelResponse]]
 
 
-class SearchFirst(AgentMiddleware):
+class ToolFirst(AgentMiddleware):
+    """Call a tool first, then answer in words: the choice a small model cannot make itself.
+
+    The first model call must call ``tool_name`` (any tool when None or not bound); once a tool
+    has answered, the model must answer in words (``tool_choice="none"``), and an answer without
+    tool calls ends the agent's loop.
+
+    Use:
+        .. code-block:: python
+
+            agent = create_agent(ChatGPT4All(temperature=0), tools=[count_letters],
+                                 middleware=[ToolFirst("count_letters")])
+
+    Args:
+        tool_name: The tool the first model call must call.
+    """
+
+    def __init__(self, tool_name: str | None = None) -> None:
+        super().__init__()
+        self.tool_name = tool_name
+
+    def wrap_model_call(self, request: ModelRequest, handler: Handler) -> ModelResponse:
+        """Send the request as :meth:`steer` makes it."""
+        return handler(self.steer(request))
+
+    async def awrap_model_call(self, request: ModelRequest, handler: AsyncHandler) -> ModelResponse:
+        """The async form of :meth:`wrap_model_call`."""
+        return await handler(self.steer(request))
+
+    def steer(self, request: ModelRequest) -> ModelRequest:
+        """The request as the model should get it at this point of the run."""
+        if not _tool_results(request.messages):
+            return request.override(tool_choice=self._first_choice(request))
+        return request.override(tool_choice="none")
+
+    def _first_choice(self, request: ModelRequest) -> str:
+        names = [getattr(tool, "name", None) or _dict_name(tool) for tool in request.tools or []]
+        return self.tool_name if self.tool_name in names else "any"
+
+
+class SearchFirst(ToolFirst):
     """Search the documents first, then answer from what the search returned, then stop.
 
     Use:
@@ -45,17 +85,17 @@ class SearchFirst(AgentMiddleware):
                                  middleware=[SearchFirst(tool.name)])
 
     Args:
-        tool_name: The documents tool the first model call must call.
+        tool_name: The documents tool (:func:`~gpt4all_rag.agents.documents_tool`) the first
+            model call must call.
         prompt_style: How the answering call is asked: ``completion`` (the quotes in the answer
             chain's completion-style prompt, for base models), ``chat`` (the agent's own
-            messages), or ``auto`` (``completion`` for a ``ChatGPT4All`` without a chat template).
+            messages), or None (``completion`` for a ``ChatGPT4All`` without a chat template).
     """
 
     def __init__(
         self, tool_name: str = DEFAULT_NAME, *, prompt_style: PromptStyle | None = None
     ) -> None:
-        super().__init__()
-        self.tool_name = tool_name
+        super().__init__(tool_name)
         self.prompt_style = prompt_style
 
     def wrap_model_call(self, request: ModelRequest, handler: Handler) -> ModelResponse:
@@ -71,12 +111,11 @@ class SearchFirst(AgentMiddleware):
         return self._checked(request, await handler(self.steer(request)))
 
     def steer(self, request: ModelRequest) -> ModelRequest:
-        """The request as the model should get it at this point of the run."""
+        """The request as the model should get it: forced to search, then asked to answer (from
+        the quotes, for a completion-style model)."""
         results = _tool_results(request.messages)
-        if not results:
-            return request.override(tool_choice=self._first_choice(request))
-        if self._style(request) == "chat":
-            return request.override(tool_choice="none")
+        if not results or self._style(request) == "chat":
+            return super().steer(request)
         question = latest_question(request.messages) or ""
         messages: list[Any] = evidence_messages(question, _numbered_quotes(results), "completion")
         return request.override(messages=messages, system_message=None, tool_choice="none")
@@ -94,10 +133,6 @@ class SearchFirst(AgentMiddleware):
         if isinstance(answer, AIMessage):
             checked.usage_metadata = answer.usage_metadata
         return ModelResponse(result=[*response.result[:-1], checked])
-
-    def _first_choice(self, request: ModelRequest) -> str:
-        names = [getattr(tool, "name", None) or _dict_name(tool) for tool in request.tools or []]
-        return self.tool_name if self.tool_name in names else "any"
 
     def _style(self, request: ModelRequest) -> PromptStyle:
         if self.prompt_style is not None:

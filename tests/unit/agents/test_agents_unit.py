@@ -11,11 +11,13 @@ from langchain_core.documents import Document
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.tools import tool
 from pydantic import Field
 
 from gpt4all_rag.agents import (
     Passage,
     SearchFirst,
+    ToolFirst,
     documents_tool,
     find_passages,
     format_passages,
@@ -166,3 +168,35 @@ def test_nothing_found_ends_the_run_without_the_model() -> None:
     messages = run(model, ListRetriever(documents=[]))
     assert len(model.calls) == 1
     assert messages[-1].text == "Nothing relevant for 'zoo duplicate times' in the documents."
+
+
+def test_tool_first_forces_any_tool_then_words() -> None:
+    @tool
+    def count_letters(word: str) -> int:
+        """Count the letters in a word."""
+        return len(word)
+
+    count = AIMessage(
+        "", tool_calls=[{"name": "count_letters", "args": {"word": "abc"}, "id": "1"}]
+    )
+    model = scripted(count, AIMessage("3 letters."))
+    agent = create_agent(model, tools=[count_letters], middleware=[ToolFirst()])
+    result = agent.invoke({"messages": [HumanMessage("Letters in abc?")]}, {"recursion_limit": 6})
+    assert [c["tool_choice"] for c in model.calls] == ["any", "none"]
+    assert [m.type for m in result["messages"]] == ["human", "ai", "tool", "ai"]
+
+
+def test_the_agents_room_exports_what_users_import() -> None:
+    import gpt4all_rag.agents as agents
+
+    assert sorted(agents.__all__) == [
+        "Passage",
+        "SearchFirst",
+        "ToolFirst",
+        "documents_tool",
+        "find_passages",
+        "format_passages",
+        "grounded_answer",
+        "latest_question",
+        "search_query",
+    ]
