@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain.tools import ToolRuntime
+from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import StructuredTool
 from pydantic import Field
@@ -70,10 +71,11 @@ def find_passages(
         limit: Quotes at most.
         embeddings: Scores the sentences by meaning too; the retriever's ``embeddings`` when None.
         question: What the quotes must answer, when it is not the query itself (an agent's
-            user question: a small model's query finds the right chunks more often than it
-            names what they should say).
+            user question). It is searched for too, first: a small model's query is often a
+            fragment of the question ("plot.zoo") that finds the wrong chunks.
     """
-    documents = retriever.invoke(query)
+    searches = [question, query] if question and question != query else [query]
+    documents = _unique([doc for text in searches for doc in retriever.invoke(text)])
     if not documents:
         return []
     embeddings = embeddings or getattr(retriever, "embeddings", None)
@@ -92,6 +94,18 @@ def find_passages(
             )
         )
     return passages
+
+
+def _unique(documents: list[Document]) -> list[Document]:
+    """The documents in order, each chunk once."""
+    seen: set[tuple[str | None, str]] = set()
+    kept = []
+    for doc in documents:
+        key = (doc.id, doc.page_content)
+        if key not in seen:
+            seen.add(key)
+            kept.append(doc)
+    return kept
 
 
 def format_passages(query: str, passages: list[Passage]) -> str:
@@ -124,8 +138,8 @@ def documents_tool(
         A tool with one argument, ``query``. Its result is ``[n] file, page p: quote`` lines, or
         ``Nothing relevant for '<query>' in the documents.``; the tool message's ``artifact`` holds
         the :class:`Passage` list. Inside an agent, a query that is empty, the tool's name, or
-        unrelated to the user's question is replaced by the question, and the quotes are the
-        sentences that best answer the question.
+        unrelated to the user's question is replaced by the question; the question is searched
+        for too, and the quotes are the sentences that best answer it.
     """
     retriever = documents if isinstance(documents, BaseRetriever) else documents.as_retriever(k=k)
     label = getattr(documents, "name", None)

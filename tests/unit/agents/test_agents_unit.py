@@ -157,6 +157,12 @@ def test_a_base_model_answers_from_the_quotes_and_is_checked() -> None:
     assert final.startswith("Your files say: “") and "aggregate.zoo" in final  # unsupported
 
 
+def test_the_question_is_searched_too_when_the_query_is_a_fragment() -> None:
+    retriever = ListRetriever(documents=[FAQ])
+    run(scripted(call("zoo"), AIMessage("Use aggregate.zoo.")), retriever, prompt_style="chat")
+    assert retriever.queries == [QUESTION, "zoo"]
+
+
 def test_a_supported_answer_is_kept_with_its_quote() -> None:
     model = scripted(call("zoo duplicate times"), AIMessage("Fix them up by using aggregate.zoo."))
     messages = run(model, ListRetriever(documents=[FAQ]), prompt_style="completion")
