@@ -67,7 +67,9 @@ class ToolFirst(AgentMiddleware):
 
     def _first_choice(self, request: ModelRequest) -> str:
         names = [getattr(tool, "name", None) or _dict_name(tool) for tool in request.tools or []]
-        return self.tool_name if self.tool_name in names else "any"
+        if self.tool_name is not None and self.tool_name in names:
+            return self.tool_name
+        return "any"
 
 
 class SearchFirst(ToolFirst):
