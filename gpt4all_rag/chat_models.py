@@ -313,7 +313,7 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         self, text: str, finished: Finished, request: _Request
     ) -> Iterator[ChatGenerationChunk]:
         expects_tools = request.expects_tools
-        if finished.finish_reason == "length":
+        if finished.finish_reason == "length" and not _is_complete_json(text):
             if request.on_truncation == "raise":
                 what = "tool call" if expects_tools else "structured output"
                 raise OutputTruncatedError(request.params.max_tokens, what, text)
@@ -432,9 +432,20 @@ class ChatGPT4All(LocalModelFields, BaseChatModel):
         return llm, _json_parser(schema, is_pydantic)
 
 
+def _is_complete_json(text: str) -> bool:
+    """Whether ``text`` is a whole JSON document (a reply can end exactly at ``max_tokens``)."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _complete_reply(message: AIMessage) -> AIMessage:
     """The message, unless ``max_tokens`` cut it (``on_truncation="return"``): then an error."""
-    if message.response_metadata.get("finish_reason") != "length":
+    if message.response_metadata.get("finish_reason") != "length" or message.tool_calls:
+        return message
+    if _is_complete_json(str(message.text)):
         return message
     usage = message.usage_metadata
     raise OutputTruncatedError(
