@@ -1,6 +1,6 @@
 """A LangChain agent that answers from your documents, on the bundled local model.
 
-The collection becomes a tool (``LocalDocs.as_tool()``): it returns numbered quotes with file and
+The collection becomes a tool (``documents_tool``): it returns numbered quotes with file and
 page, or says that nothing relevant was found. ``SearchFirst`` makes the small model usable in
 ``create_agent``: the first model call must search the documents, the next answers from the
 quotes, and the run ends. With a larger GGUF chat model you can drop the middleware and let the
@@ -21,7 +21,7 @@ from typing import Any
 from langchain.agents import create_agent
 
 from gpt4all_rag import ChatGPT4All, LocalDocs
-from gpt4all_rag.agents import SearchFirst
+from gpt4all_rag.agents import SearchFirst, documents_tool
 
 DOCS = Path(__file__).resolve().parent / "docs"
 
@@ -30,9 +30,10 @@ def build_agent(collection: str = "demo") -> Any:
     """The agent: the bundled local model and one tool that searches the collection."""
     docs = LocalDocs(collection)
     docs.index([DOCS])
-    tool = docs.as_tool(
+    tool = documents_tool(
+        docs,
         description="Search the user's documents (R zoo package FAQ, Debian reference) for "
-        "passages that answer a question."
+        "passages that answer a question.",
     )
     model = ChatGPT4All(temperature=0, max_tokens=128)
     return create_agent(model, tools=[tool], middleware=[SearchFirst(tool.name)])

@@ -80,9 +80,9 @@ class SearchFirst(ToolFirst):
 
             from langchain.agents import create_agent
             from gpt4all_rag import ChatGPT4All, LocalDocs
-            from gpt4all_rag.agents import SearchFirst
+            from gpt4all_rag.agents import SearchFirst, documents_tool
 
-            tool = LocalDocs("manuals").as_tool()
+            tool = documents_tool(LocalDocs("manuals"))
             agent = create_agent(ChatGPT4All(temperature=0), tools=[tool],
                                  middleware=[SearchFirst(tool.name)])
 
@@ -139,8 +139,7 @@ class SearchFirst(ToolFirst):
     def _style(self, request: ModelRequest) -> PromptStyle:
         if self.prompt_style is not None:
             return self.prompt_style
-        prompt_format = getattr(request.model, "format", None)
-        return "completion" if getattr(prompt_format, "name", None) == "completion" else "chat"
+        return "completion" if getattr(request.model, "is_completion_model", False) else "chat"
 
 
 def grounded_answer(generated: str, quotes: Sequence[str], question: str) -> str:

@@ -31,10 +31,12 @@ FLOORS: dict[str, int] = {
     "embeddings": 2,
     # the answer chain
     "rag": 3,
+    # agents over collections (the documents tool quotes with the answer chain's evidence)
+    "agents": 4,
     # faces
-    "cli": 4,
-    "server": 4,
-    "diagnostics": 4,
+    "cli": 5,
+    "server": 5,
+    "diagnostics": 5,
 }
 """Each room's floor: a room imports rooms on lower floors (and, sideways, only the pairs in
 ``SIDEWAYS``)."""

@@ -8,7 +8,7 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 
 from gpt4all_rag import ChatGPT4All, LocalDocs
-from gpt4all_rag.agents import SearchFirst
+from gpt4all_rag.agents import SearchFirst, documents_tool
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def agent(demo: LocalDocs):  # type: ignore[no-untyped-def]
-    tool = demo.as_tool()
+    tool = documents_tool(demo)
     model = ChatGPT4All(temperature=0, max_tokens=128)
     return create_agent(model, tools=[tool], middleware=[SearchFirst(tool.name)])
 
@@ -44,7 +44,7 @@ def test_the_agent_answers_from_the_documents(agent, question: str, fact: str) -
 
 
 def test_the_tool_says_when_nothing_is_relevant(demo: LocalDocs) -> None:
-    tool = demo.as_tool()
+    tool = documents_tool(demo)
     assert tool.invoke({"query": "What is the capital of France?"}) == (
         "Nothing relevant for 'What is the capital of France?' in the documents."
     )
