@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from local_ports import free_port
+from srv_helpers import SESSION_BUNDLED
 
 from gpt4all_rag.config import Settings
 from gpt4all_rag.localdocs.collection import LocalDocs
@@ -92,6 +93,10 @@ def live_app(
     api_key: str | None = KEY,
 ) -> Iterator[LiveApp]:
     """Serve the app on a free port until the block ends."""
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "bundled").exists():  # the session's assembled models (tests/conftest.py)
+        SESSION_BUNDLED.mkdir(parents=True, exist_ok=True)
+        (home / "bundled").symlink_to(SESSION_BUNDLED, target_is_directory=True)
     settings = Settings(home=home)
     embeddings = HashEmbeddings(delay)
     app = create_app(ServerSettings(api_key=api_key, watch=watch_all), settings)  # type: ignore[arg-type]

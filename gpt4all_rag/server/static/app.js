@@ -27,6 +27,12 @@ const ui = {
   keyDialog: $("key-dialog"),
   keyForm: $("key-form"),
   keyInput: $("key-input"),
+  addForm: $("add-form"),
+  addFolder: $("add-folder"),
+  addName: $("add-name"),
+  addWatch: $("add-watch"),
+  addSubmit: $("add-submit"),
+  addError: $("add-error"),
 };
 
 // Each turn: {role: "user" | "assistant", content: string, sources?: [...], error?: string}
@@ -143,34 +149,264 @@ async function loadModels() {
   );
 }
 
-async function loadCollections() {
-  const list = await getJSON("/v1/collections");
-  const ticked = new Set(loadJSON(STORE.collections, []));
-  ui.collections.replaceChildren(
-    ...list.data.map((collection) => {
-      const item = document.createElement("li");
-      const label = document.createElement("label");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = collection.id;
-      box.checked = ticked.has(collection.id);
-      box.addEventListener("change", rememberCollections);
-      const name = document.createElement("span");
-      name.className = "name";
-      name.textContent = collection.id;
-      const counts = document.createElement("span");
-      counts.className = "counts";
-      counts.textContent = `${collection.files} files · ${collection.chunks} chunks`;
-      label.append(box, name, counts);
-      item.append(label);
-      return item;
+// --- LocalDocs: the collections, their indexing jobs, and adding a folder ----------------------
+
+const collectionItems = new Map(); // collection id -> its <li>, updated in place (keeps focus)
+let collectionStream = null; // AbortController of the live list
+
+function el(tag, className, text) {
+  const element = document.createElement(tag);
+  if (className) element.className = className;
+  if (text !== undefined) element.textContent = text;
+  return element;
+}
+
+function actionButton(label, handler) {
+  const button = el("button", "ghost small", label);
+  button.type = "button";
+  button.addEventListener("click", handler);
+  return button;
+}
+
+async function sendJSON(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await failure(response);
+  return response.json();
+}
+
+async function collectionAction(id, run) {
+  const item = collectionItems.get(id);
+  const error = item && item.querySelector(".item-error");
+  if (error) error.hidden = true;
+  try {
+    await run();
+  } catch (failed) {
+    if (failed instanceof ApiError && failed.status === 401) askForKey(failed.message);
+    if (error) {
+      error.textContent = failed.message;
+      error.hidden = false;
+    }
+  }
+}
+
+function newCollectionItem(id) {
+  const item = el("li", "collection");
+  item.dataset.id = id;
+  const label = el("label", "pick");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.value = id;
+  box.checked = new Set(loadJSON(STORE.collections, [])).has(id);
+  box.addEventListener("change", rememberCollections);
+  label.append(box, el("span", "name", id), el("span", "counts"));
+  const status = el("div", "status-line");
+  status.setAttribute("aria-live", "polite");
+  const bar = document.createElement("progress");
+  bar.className = "bar";
+  bar.max = 1;
+  bar.hidden = true;
+  bar.setAttribute("aria-label", `Indexing ${id}`);
+  const current = el("div", "current");
+  const failures = el("details", "failures");
+  failures.hidden = true;
+  failures.append(el("summary"), el("ul"));
+  const folders = el("div", "folders");
+  const actions = el("div", "actions");
+  const watch = document.createElement("input");
+  watch.type = "checkbox";
+  watch.className = "watch";
+  const watchLabel = el("label", "inline watch-label");
+  watchLabel.append(watch, el("span", "", "Watch"));
+  watch.addEventListener("change", () =>
+    collectionAction(id, () =>
+      sendJSON("PATCH", `/v1/collections/${encodeURIComponent(id)}`, { watch: watch.checked }),
+    ),
+  );
+  const reindex = actionButton("Re-index", () =>
+    collectionAction(id, () => sendJSON("POST", `/v1/collections/${encodeURIComponent(id)}/index`)),
+  );
+  reindex.classList.add("reindex");
+  const stop = actionButton("Stop", () =>
+    collectionAction(id, () => sendJSON("POST", `/v1/collections/${encodeURIComponent(id)}/cancel`)),
+  );
+  stop.classList.add("stop");
+  const remove = actionButton("Remove", () => {
+    if (!window.confirm(`Remove the collection "${id}"? Your files are not touched.`)) return;
+    collectionAction(id, async () => {
+      await sendJSON("DELETE", `/v1/collections/${encodeURIComponent(id)}`);
+      forgetCollection(id);
+    });
+  });
+  remove.classList.add("remove", "danger-text");
+  actions.append(watchLabel, reindex, stop, remove);
+  const error = el("p", "item-error error");
+  error.setAttribute("role", "alert");
+  error.hidden = true;
+  item.append(label, status, bar, current, failures, folders, actions, error);
+  return item;
+}
+
+function forgetCollection(id) {
+  collectionItems.get(id)?.remove();
+  collectionItems.delete(id);
+  rememberCollections();
+  ui.collectionsEmpty.hidden = collectionItems.size > 0;
+}
+
+function statusText(card) {
+  const job = card.job;
+  if (job && job.state === "queued") {
+    return job.pending_changes ? `${job.pending_changes} change(s) pending` : "Waiting to index…";
+  }
+  if (job && job.state === "running") {
+    const total = job.files_total ? ` of ${job.files_total}` : "";
+    return `Indexing: ${job.phase}, ${job.files_done}${total} files, ${job.chunks_embedded} chunks`;
+  }
+  if (job && job.state === "failed") return `Indexing failed: ${job.error}`;
+  if (job && job.state === "cancelled") return "Stopped; re-index to finish.";
+  if (card.interrupted) return "Interrupted; re-index to repair.";
+  if (card.watching) return "Up to date (watching)";
+  if (job && job.state === "done") {
+    return `Indexed: ${job.added} added, ${job.updated} updated, ${job.deleted} removed`;
+  }
+  return "Ready";
+}
+
+function updateCollectionItem(item, card) {
+  const job = card.job;
+  const running = Boolean(job && (job.state === "running" || job.state === "queued"));
+  item.classList.toggle("busy", running);
+  item.querySelector(".counts").textContent =
+    `${card.files} files · ${card.chunks} chunks` +
+    (card.failed_files ? ` · ${card.failed_files} failed` : "");
+  item.querySelector(".status-line").textContent = statusText(card);
+  item.dataset.status = card.status;
+  item.dataset.upToDate = String(Boolean(card.up_to_date));
+  const bar = item.querySelector(".bar");
+  bar.hidden = !(job && job.state === "running");
+  if (job && job.state === "running" && job.files_total) {
+    bar.max = job.files_total;
+    bar.value = job.files_done;
+  } else {
+    bar.removeAttribute("value"); // indeterminate
+  }
+  item.querySelector(".current").textContent =
+    job && job.state === "running" && job.current ? baseName(job.current) : "";
+  const failures = item.querySelector(".failures");
+  const failed = job && job.failures ? job.failures : [];
+  failures.hidden = failed.length === 0;
+  failures.querySelector("summary").textContent = `${job ? job.failed_count : 0} file(s) failed`;
+  failures.querySelector("ul").replaceChildren(
+    ...failed.map((entry) => {
+      const line = el("li");
+      line.append(el("span", "where", baseName(entry.source)), el("span", "why", `: ${entry.error}`));
+      line.title = entry.source;
+      return line;
     }),
   );
-  ui.collectionsEmpty.hidden = list.data.length > 0;
+  item.querySelector(".folders").textContent = card.folders
+    ? card.folders.join(", ")
+    : "Folders unknown (indexed from the terminal)";
+  const watch = item.querySelector(".watch");
+  watch.checked = Boolean(card.watched);
+  watch.disabled = !card.folders;
+  item.querySelector(".reindex").disabled = running || !card.folders;
+  item.querySelector(".stop").hidden = !running;
+}
+
+function showCollections(cards) {
+  const seen = new Set();
+  cards.forEach((card, index) => {
+    seen.add(card.id);
+    let item = collectionItems.get(card.id);
+    if (!item) {
+      item = newCollectionItem(card.id);
+      collectionItems.set(card.id, item);
+    }
+    updateCollectionItem(item, card);
+    if (ui.collections.children[index] !== item) {
+      ui.collections.insertBefore(item, ui.collections.children[index] || null);
+    }
+  });
+  for (const id of [...collectionItems.keys()]) {
+    if (!seen.has(id)) {
+      collectionItems.get(id).remove();
+      collectionItems.delete(id);
+    }
+  }
+  ui.collectionsEmpty.hidden = cards.length > 0;
+}
+
+async function loadCollections() {
+  const list = await getJSON("/v1/collections");
+  showCollections(list.data);
+  watchCollections();
+}
+
+// Follows /v1/collections?stream=true; reconnects after a drop.
+async function watchCollections() {
+  if (collectionStream) collectionStream.abort();
+  const controller = new AbortController();
+  collectionStream = controller;
+  while (!controller.signal.aborted) {
+    try {
+      const response = await fetch("/v1/collections?stream=true", {
+        headers: headers(),
+        signal: controller.signal,
+      });
+      if (!response.ok) throw await failure(response);
+      for await (const list of events(response)) showCollections(list.data);
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (error instanceof ApiError && error.status === 401) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+async function addFolder(event) {
+  event.preventDefault();
+  const folder = ui.addFolder.value.trim();
+  const name = ui.addName.value.trim();
+  ui.addError.hidden = true;
+  ui.addSubmit.disabled = true;
+  try {
+    await sendJSON("POST", "/v1/collections", { name, folders: [folder], watch: ui.addWatch.checked });
+    showCollections((await getJSON("/v1/collections")).data);
+    ui.addFolder.value = "";
+    ui.addName.value = "";
+    const box = collectionItems.get(name)?.querySelector('input[type="checkbox"]');
+    if (box) {
+      box.checked = true;
+      rememberCollections();
+    }
+    setStatus(`Indexing ${folder} into ${name}…`);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) askForKey(error.message);
+    ui.addError.textContent = error.message;
+    ui.addError.hidden = false;
+  } finally {
+    ui.addSubmit.disabled = false;
+  }
+}
+
+// Suggests a collection name from the folder's last part.
+function suggestName() {
+  if (ui.addName.value && ui.addName.dataset.auto !== "true") return;
+  const base = baseName(ui.addFolder.value.trim().replace(/[\\/]+$/, ""))
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "")
+    .slice(0, 63);
+  ui.addName.value = base.length >= 3 ? base : "";
+  ui.addName.dataset.auto = "true";
 }
 
 function chosenCollections() {
-  return [...ui.collections.querySelectorAll("input:checked")].map((box) => box.value);
+  return [...ui.collections.querySelectorAll(".pick input:checked")].map((box) => box.value);
 }
 
 function rememberCollections() {
@@ -406,6 +642,10 @@ ui.newChat.addEventListener("click", () => {
   renderConversation();
   ui.question.focus();
 });
+
+ui.addForm.addEventListener("submit", addFolder);
+ui.addFolder.addEventListener("input", suggestName);
+ui.addName.addEventListener("input", () => (ui.addName.dataset.auto = "false"));
 
 ui.model.addEventListener("change", () => localStorage.setItem(STORE.model, ui.model.value));
 
