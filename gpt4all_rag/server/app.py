@@ -21,6 +21,7 @@ from gpt4all_rag.server.routes import (
     embeddings,
     listings,
     page,
+    sources,
 )
 from gpt4all_rag.server.security import (
     ApiKeyMiddleware,
@@ -30,6 +31,7 @@ from gpt4all_rag.server.security import (
 )
 from gpt4all_rag.server.served_models import ModelCatalog
 from gpt4all_rag.server.settings import ServerSettings
+from gpt4all_rag.server.source_files import SourceFiles
 from gpt4all_rag.server.state import ServerState
 
 
@@ -70,6 +72,7 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
     app.state.collection_manager = CollectionManager(
         state.catalog.settings, watch_all=settings.watch
     )
+    app.state.source_files = SourceFiles(state.catalog.settings)
     install_error_handlers(app)
     for router in (
         chat.router,
@@ -78,6 +81,7 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
         embeddings.router,
         listings.router,
         page.router,
+        sources.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")

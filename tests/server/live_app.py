@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from local_ports import free_port
 from srv_helpers import SESSION_BUNDLED
 
@@ -63,6 +64,7 @@ class LiveApp:
     url: str
     home: Path
     manager: CollectionManager
+    app: FastAPI
 
     def client(self, key: str | None = KEY, **headers: str) -> httpx.Client:
         """An HTTP client with the API key (None: without it)."""
@@ -121,7 +123,7 @@ def live_app(
             raise RuntimeError("the in-process server did not start")
         time.sleep(0.02)
     try:
-        yield LiveApp(f"http://127.0.0.1:{port}", home, manager)
+        yield LiveApp(f"http://127.0.0.1:{port}", home, manager, app)
     finally:
         server.should_exit = True
         thread.join(15)

@@ -475,10 +475,38 @@ function renderSources(sources) {
     const path = document.createElement("p");
     path.className = "path";
     path.textContent = source.source + (source.page ? ` · page ${source.page}` : "");
+    const open = document.createElement("a");
+    open.className = "open";
+    open.target = "_blank";
+    open.rel = "noopener noreferrer";
+    open.textContent = source.page ? `Open at page ${source.page}` : "Open the file";
+    open.hidden = true; // until the server signs a link for it
+    path.append(" ", open);
     entry.append(summary, snippet, path);
     box.append(entry);
   });
+  linkSources(box, sources);
   return box;
+}
+
+// Asks the server for links that open each source at its page or quote (files of a collection
+// only); a source without a link keeps its path as plain text.
+async function linkSources(box, sources) {
+  try {
+    const list = await sendJSON("POST", "/v1/sources/links", {
+      sources: sources.map((source) => ({ source: source.source, page: source.page, quote: source.quote })),
+    });
+    box.querySelectorAll(".source").forEach((entry, index) => {
+      const url = list.data[index] && list.data[index].url;
+      const open = entry.querySelector("a.open");
+      if (url && open) {
+        open.href = url;
+        open.hidden = false;
+      }
+    });
+  } catch {
+    // links are a convenience: the sources stay readable without them
+  }
 }
 
 // Answer text with its [n] citations turned into buttons that open source n.
