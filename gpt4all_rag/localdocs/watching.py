@@ -12,6 +12,14 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gpt4all_rag.errors import GPT4AllRagError
+from gpt4all_rag.localdocs.folders import CollectionFolders, read_folders, write_folders
+
+if TYPE_CHECKING:
+    from gpt4all_rag.localdocs.collection import LocalDocs
+    from gpt4all_rag.localdocs.report import IndexReport
 
 logger = logging.getLogger("gpt4all_rag.localdocs")
 
@@ -46,7 +54,6 @@ def change_batches(
         debounce=debounce_ms,
         stop_event=stop,
         force_polling=force_polling,
-        raise_interrupt=False,
         ignore_permission_denied=True,
     ):
         paths = {path for _, path in changes}
@@ -110,3 +117,47 @@ class FolderWatcher:
             except Exception:  # a vanished folder or an exhausted inotify limit: try again
                 logger.exception("Watching %s failed; retrying", ", ".join(self.folders))
                 self._stop.wait(RETRY_SECONDS)
+
+
+def remember_folders(docs: LocalDocs, paths: Sequence[str | Path], watched: bool | None) -> None:
+    """Add ``paths`` to the collection's folder record (so the page can re-index and watch it);
+    ``watched`` None keeps the recorded flag."""
+    record = read_folders(docs.layout, docs.name) or CollectionFolders()
+    for path in paths:
+        resolved = str(Path(path).expanduser().resolve())
+        if resolved not in record.folders:
+            record.folders.append(resolved)
+    if watched is not None:
+        record.watched = watched
+    write_folders(docs.layout, docs.name, record)
+
+
+def keep_indexed(
+    docs: LocalDocs,
+    paths: Sequence[str | Path],
+    on_run: Callable[[set[str], IndexReport | None, Exception | None], None],
+    *,
+    stop: threading.Event | None = None,
+    debounce_ms: int = DEFAULT_DEBOUNCE_MS,
+    **options: Any,
+) -> None:
+    """Index ``paths`` again after each batch of changes under them, until ``stop`` is set
+    (Ctrl-C raises ``KeyboardInterrupt``). Each run is incremental; a run that cannot start (the collection is being written
+    by another process) is reported and retried at the next change.
+
+    Args:
+        docs: The collection.
+        paths: The indexed files and folders.
+        on_run: Called after each run with the changed paths and the report, or the error.
+        stop: Ends the watch when set.
+        debounce_ms: Quiet time that ends a batch of changes.
+        options: Passed to :meth:`LocalDocs.index` (``include``, ``exclude``, ``progress``).
+    """
+    stop = stop or threading.Event()
+    for changed in change_batches(paths, stop, debounce_ms=debounce_ms):
+        try:
+            report = docs.index(paths, **options)
+        except GPT4AllRagError as error:
+            on_run(changed, None, error)
+        else:
+            on_run(changed, report, None)

@@ -133,6 +133,7 @@ class IndexingJobs:
         self._latest: dict[str, IndexingJob] = {}
         self._queued: dict[str, IndexingJob] = {}
         self._running: IndexingJob | None = None
+        self._runs: dict[str, int] = {}
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="gpt4all-rag-index")
 
     def submit(
@@ -172,6 +173,11 @@ class IndexingJobs:
         """The collection's most recent job (queued, running or finished), if any."""
         with self._lock:
             return self._latest.get(collection)
+
+    def runs(self, collection: str) -> int:
+        """Runs of the collection started since the server started."""
+        with self._lock:
+            return self._runs.get(collection, 0)
 
     def collections(self) -> list[str]:
         """Collections that have had a job since the server started."""
@@ -214,6 +220,7 @@ class IndexingJobs:
             cancelled = job.cancel_requested.is_set()
             if not cancelled:
                 self._running = job
+                self._runs[job.collection] = self._runs.get(job.collection, 0) + 1
                 job.state, job.phase, job.started_at = "running", "starting", time.time()
         if cancelled:
             self._finish(job, "cancelled", None)
