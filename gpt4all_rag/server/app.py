@@ -12,12 +12,14 @@ from starlette.staticfiles import StaticFiles
 from gpt4all_rag import __version__
 from gpt4all_rag.config import Settings
 from gpt4all_rag.server.collection_manager import CollectionManager
+from gpt4all_rag.server.conversation_store import CONVERSATIONS_FILE, ConversationStore
 from gpt4all_rag.server.http_errors import install_error_handlers
 from gpt4all_rag.server.queueing import ModelQueue
 from gpt4all_rag.server.routes import (
     chat,
     collections,
     completions,
+    conversations,
     embeddings,
     listings,
     page,
@@ -73,11 +75,13 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
         state.catalog.settings, watch_all=settings.watch
     )
     app.state.source_files = SourceFiles(state.catalog.settings)
+    app.state.conversations = ConversationStore(state.catalog.settings.home / CONVERSATIONS_FILE)
     install_error_handlers(app)
     for router in (
         chat.router,
         collections.router,
         completions.router,
+        conversations.router,
         embeddings.router,
         listings.router,
         page.router,

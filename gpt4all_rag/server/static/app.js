@@ -7,7 +7,7 @@ const STORE = {
   key: "gpt4all-rag.api-key",
   model: "gpt4all-rag.model",
   collections: "gpt4all-rag.collections",
-  chat: "gpt4all-rag.conversation",
+  chat: "gpt4all-rag.conversation-id",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -33,10 +33,13 @@ const ui = {
   addWatch: $("add-watch"),
   addSubmit: $("add-submit"),
   addError: $("add-error"),
+  chats: $("chats"),
+  chatsEmpty: $("chats-empty"),
 };
 
 // Each turn: {role: "user" | "assistant", content: string, sources?: [...], error?: string}
-let conversation = loadJSON(STORE.chat, []);
+let conversation = [];
+let conversationId = localStorage.getItem(STORE.chat); // kept by the server (/v1/conversations)
 let running = null; // the AbortController of the reply being streamed
 
 function loadJSON(name, fallback) {
@@ -48,8 +51,10 @@ function loadJSON(name, fallback) {
   }
 }
 
-function saveConversation() {
-  localStorage.setItem(STORE.chat, JSON.stringify(conversation));
+function setConversationId(id) {
+  conversationId = id;
+  if (id) localStorage.setItem(STORE.chat, id);
+  else localStorage.removeItem(STORE.chat);
 }
 
 function setStatus(text) {
@@ -417,9 +422,137 @@ async function loadAll() {
   const loaded = await withKey(async () => {
     await loadModels();
     await loadCollections();
+    const kept = await loadConversations();
+    if (conversationId && kept.some((summary) => summary.id === conversationId)) {
+      await openConversation(conversationId);
+    } else if (conversationId) {
+      setConversationId(null);
+    }
     return true;
   });
   if (loaded) setStatus("");
+}
+
+// --- chats kept by the server ------------------------------------------------------------------
+
+function formatWhen(seconds) {
+  const date = new Date(seconds * 1000);
+  const today = new Date().toDateString() === date.toDateString();
+  return today
+    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : date.toLocaleDateString();
+}
+
+async function loadConversations() {
+  const list = await getJSON("/v1/conversations");
+  ui.chats.replaceChildren(
+    ...list.data.map((summary) => {
+      const item = el("li", "chat-item");
+      item.dataset.id = summary.id;
+      const open = el("button", "chat-open ghost");
+      open.type = "button";
+      open.append(el("span", "chat-title", summary.title), el("span", "chat-when", formatWhen(summary.updated)));
+      if (summary.id === conversationId) open.setAttribute("aria-current", "true");
+      open.addEventListener("click", () => openConversation(summary.id));
+      const exportButton = actionButton("Export", () => exportConversation(summary));
+      exportButton.classList.add("chat-export");
+      exportButton.title = "Download as Markdown, with the sources";
+      const remove = actionButton("Delete", () => deleteConversation(summary));
+      remove.classList.add("chat-delete", "danger-text");
+      item.append(open, exportButton, remove);
+      return item;
+    }),
+  );
+  ui.chatsEmpty.hidden = list.data.length > 0;
+  return list.data;
+}
+
+async function openConversation(id) {
+  if (running) running.abort();
+  try {
+    const kept = await getJSON(`/v1/conversations/${encodeURIComponent(id)}`);
+    setConversationId(kept.id);
+    conversation = kept.messages.map((message) => ({ ...message, done: true }));
+    renderConversation();
+    ui.chats.querySelectorAll(".chat-open").forEach((button) => {
+      if (button.closest(".chat-item").dataset.id === id) button.setAttribute("aria-current", "true");
+      else button.removeAttribute("aria-current");
+    });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      setConversationId(null);
+      conversation = [];
+      renderConversation();
+      return;
+    }
+    setStatus(error.message);
+  }
+}
+
+async function deleteConversation(summary) {
+  if (!window.confirm(`Delete the chat "${summary.title}"?`)) return;
+  try {
+    await sendJSON("DELETE", `/v1/conversations/${encodeURIComponent(summary.id)}`);
+    if (summary.id === conversationId) startNewChat();
+    await loadConversations();
+  } catch (error) {
+    setStatus(error.message);
+  }
+}
+
+async function exportConversation(summary) {
+  try {
+    const response = await fetch(`/v1/conversations/${encodeURIComponent(summary.id)}/export`, {
+      headers: headers(),
+    });
+    if (!response.ok) throw await failure(response);
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a");
+    link.href = url;
+    link.download = (summary.title.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "") || "chat") + ".md";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (error) {
+    setStatus(error.message);
+  }
+}
+
+// Saves a finished exchange (the question and its reply) at the end of the kept conversation.
+// ``startedIn`` is the conversation the question was asked in (the user may have left it since).
+async function keepExchange(question, reply, collections, startedIn) {
+  const stillHere = conversationId === startedIn;
+  let id = startedIn;
+  try {
+    if (!id) {
+      const created = await sendJSON("POST", "/v1/conversations", { model: ui.model.value, collections });
+      id = created.id;
+      if (stillHere) setConversationId(id);
+    } else {
+      await sendJSON("PATCH", `/v1/conversations/${encodeURIComponent(id)}`, {
+        model: ui.model.value,
+        collections,
+      });
+    }
+    const answer = { role: "assistant", content: reply.content };
+    if (reply.sources) answer.sources = reply.sources;
+    if (reply.error) answer.error = reply.error;
+    await sendJSON("POST", `/v1/conversations/${encodeURIComponent(id)}/messages`, {
+      messages: [{ role: "user", content: question }, answer],
+    });
+    await loadConversations();
+  } catch (error) {
+    setStatus(`This chat could not be saved: ${error.message}`);
+  }
+}
+
+function startNewChat() {
+  if (running) running.abort();
+  setConversationId(null);
+  conversation = [];
+  renderConversation();
+  ui.chats.querySelectorAll("[aria-current]").forEach((button) => button.removeAttribute("aria-current"));
 }
 
 // --- rendering ---------------------------------------------------------------------------------
@@ -589,6 +722,7 @@ function setRunning(controller) {
 }
 
 async function ask(question) {
+  const startedIn = conversationId;
   const collections = chosenCollections();
   const messages = conversation
     .filter((turn) => !turn.error || turn.content)
@@ -638,10 +772,10 @@ async function ask(question) {
   } finally {
     element.classList.remove("streaming");
     updateTurn(element, reply);
-    saveConversation();
     setRunning(null);
     ui.question.focus();
   }
+  await keepExchange(question, reply, collections, startedIn);
 }
 
 // --- events ------------------------------------------------------------------------------------
@@ -664,10 +798,7 @@ ui.question.addEventListener("keydown", (event) => {
 ui.stop.addEventListener("click", () => running && running.abort());
 
 ui.newChat.addEventListener("click", () => {
-  if (running) running.abort();
-  conversation = [];
-  saveConversation();
-  renderConversation();
+  startNewChat();
   ui.question.focus();
 });
 
