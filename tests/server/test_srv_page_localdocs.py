@@ -79,7 +79,7 @@ def test_add_a_folder_from_the_page_and_see_it_indexed(
 
     item = page.locator('.collection[data-id="manuals"]')
     expect(item).to_be_visible()
-    expect(item.locator(".bar")).to_be_visible(timeout=10_000)  # progress while it runs
+    expect(item.locator(".progress")).to_be_visible(timeout=10_000)  # progress while it runs
     shots = tmp_path / "screenshots"
     page.screenshot(path=str(shots / "indexing.png"))
     expect(item).to_have_attribute("data-up-to-date", "true", timeout=30_000)

@@ -211,7 +211,7 @@ function newCollectionItem(id) {
   const status = el("div", "status-line");
   status.setAttribute("aria-live", "polite");
   const bar = document.createElement("progress");
-  bar.className = "bar";
+  bar.className = "progress";
   bar.max = 1;
   bar.hidden = true;
   bar.setAttribute("aria-label", `Indexing ${id}`);
@@ -291,7 +291,7 @@ function updateCollectionItem(item, card) {
   item.querySelector(".status-line").textContent = statusText(card);
   item.dataset.status = card.status;
   item.dataset.upToDate = String(Boolean(card.up_to_date));
-  const bar = item.querySelector(".bar");
+  const bar = item.querySelector(".progress");
   bar.hidden = !(job && job.state === "running");
   if (job && job.state === "running" && job.files_total) {
     bar.max = job.files_total;
@@ -454,11 +454,14 @@ async function loadConversations() {
       open.append(el("span", "chat-title", summary.title), el("span", "chat-when", formatWhen(summary.updated)));
       if (summary.id === conversationId) open.setAttribute("aria-current", "true");
       open.addEventListener("click", () => openConversation(summary.id));
-      const exportButton = actionButton("Export", () => exportConversation(summary));
-      exportButton.classList.add("chat-export");
-      exportButton.title = "Download as Markdown, with the sources";
-      const remove = actionButton("Delete", () => deleteConversation(summary));
-      remove.classList.add("chat-delete", "danger-text");
+      const exportButton = actionButton("⤓", () => exportConversation(summary));
+      exportButton.classList.add("chat-export", "icon");
+      exportButton.title = "Export as Markdown, with the sources";
+      exportButton.setAttribute("aria-label", `Export "${summary.title}" as Markdown`);
+      const remove = actionButton("✕", () => deleteConversation(summary));
+      remove.classList.add("chat-delete", "icon", "danger-text");
+      remove.title = "Delete this chat";
+      remove.setAttribute("aria-label", `Delete "${summary.title}"`);
       item.append(open, exportButton, remove);
       return item;
     }),
