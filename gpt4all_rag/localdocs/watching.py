@@ -1,7 +1,8 @@
 """Watching a collection's folders: changes are batched (debounced) and handed to a callback.
 
-``watchfiles`` (Rust ``notify``) reports file events; a batch ends once no new event arrived for
-``debounce_ms``, so saving a file (often several writes and a rename) is one batch. What to do
+``watchfiles`` (Rust ``notify``) reports file events in batches: a batch ends once 50 ms pass
+without a new event, or after ``debounce_ms`` at most, so saving a file (often several writes and
+a rename) is one batch, and a long burst of changes is cut into batches of ``debounce_ms``. What to do
 with a batch is the caller's: the server queues an incremental index run through its single
 writer, ``gpt4all-rag index --watch`` runs one in the foreground.
 """
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("gpt4all_rag.localdocs")
 
 DEFAULT_DEBOUNCE_MS = 800
-"""Quiet time that ends a batch of changes."""
+"""Longest time changes are gathered into one batch."""
 RETRY_SECONDS = 5.0
 """Wait before watching again after the watcher failed (a folder vanished, too many watches)."""
 
@@ -67,7 +68,7 @@ class FolderWatcher:
     Args:
         folders: Folders (or files) to watch, recursively.
         on_change: Called on the watcher thread with the changed paths of one batch.
-        debounce_ms: Quiet time that ends a batch.
+        debounce_ms: Longest time changes are gathered into one batch.
         force_polling: Poll instead of using OS notifications (network file systems).
     """
 
@@ -150,7 +151,7 @@ def keep_indexed(
         paths: The indexed files and folders.
         on_run: Called after each run with the changed paths and the report, or the error.
         stop: Ends the watch when set.
-        debounce_ms: Quiet time that ends a batch of changes.
+        debounce_ms: Longest time changes are gathered into one batch.
         options: Passed to :meth:`LocalDocs.index` (``include``, ``exclude``, ``progress``).
     """
     stop = stop or threading.Event()

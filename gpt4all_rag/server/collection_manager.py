@@ -36,7 +36,7 @@ class CollectionManager:
         watch_all: Watch every collection whose folders are known, marked watched or not.
         open_collection: Opens a collection for writing; ``LocalDocs`` by default (tests pass
             one with a fast embedder).
-        debounce_ms: Quiet time that ends a batch of file changes.
+        debounce_ms: Longest time file changes are gathered into one batch.
     """
 
     def __init__(
