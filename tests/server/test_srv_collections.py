@@ -250,3 +250,26 @@ def test_the_key_is_not_needed_without_one(tmp_path: Path) -> None:
         assert client.post("/v1/collections", json=body).status_code == 202
         assert app.wait_idle("notes")["files"] == 2
         assert KEY not in client.get("/v1/collections").text
+
+
+def test_folders_can_be_browsed_to_pick_one(app: LiveApp, tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "a-file.txt").write_text("not a folder", encoding="utf-8")
+    with app.client() as client:
+        listed = client.get("/v1/folders", params={"path": str(tmp_path)}).json()
+        assert listed["path"] == str(tmp_path.resolve())
+        assert listed["parent"] == str(tmp_path.resolve().parent)
+        names = [entry["name"] for entry in listed["folders"]]
+        assert names == sorted(names) and "docs" in names and "home" in names
+        assert ".hidden" not in names and "a-file.txt" not in names
+        inside = client.get("/v1/folders", params={"path": str(folder)}).json()
+        assert inside["folders"] == []
+        assert client.get("/v1/folders").json()["path"] == str(Path.home().resolve())
+        assert client.get("/v1/folders", params={"path": "docs"}).status_code == 400
+        missing = client.get("/v1/folders", params={"path": str(tmp_path / "nope")})
+        assert missing.status_code == 404 and "not a folder" in missing.json()["error"]["message"]
+        a_file = client.get("/v1/folders", params={"path": str(tmp_path / "a-file.txt")})
+        assert a_file.status_code == 404
+    with app.client(key=None) as anonymous:
+        assert anonymous.get("/v1/folders").status_code == 401

@@ -69,11 +69,25 @@ def test_add_a_folder_from_the_page_and_see_it_indexed(
     page = _open(browser, app)
     assert isinstance(page, Page)
 
-    # Keyboard only: open "Add a folder", type the path (the name is suggested), submit.
+    # Keyboard only: open "Add a folder", browse to the folder (from the one above it), choose
+    # it (the name is suggested), submit.
     page.locator("#add-panel summary").focus()
     page.keyboard.press("Enter")
     page.locator("#add-folder").focus()
-    page.keyboard.type(str(folder))
+    page.keyboard.type(str(folder.parent))
+    page.keyboard.press("Tab")  # to "Browse…"
+    page.keyboard.press("Enter")
+    expect(page.locator("#folder-dialog")).to_be_visible()
+    expect(page.locator("#folder-path")).to_have_text(str(folder.parent.resolve()))
+    entry = page.locator("#folder-list button", has_text="manuals")
+    entry.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#folder-path")).to_have_text(str(folder.resolve()))
+    page.screenshot(path=str(tmp_path / "screenshots" / "browse.png"))
+    page.locator("#folder-choose").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#folder-dialog")).to_be_hidden()
+    expect(page.locator("#add-folder")).to_have_value(str(folder.resolve()))
     expect(page.locator("#add-name")).to_have_value("manuals")
     page.keyboard.press("Enter")
 

@@ -35,6 +35,14 @@ const ui = {
   addError: $("add-error"),
   chats: $("chats"),
   chatsEmpty: $("chats-empty"),
+  browse: $("browse"),
+  folderDialog: $("folder-dialog"),
+  folderPath: $("folder-path"),
+  folderList: $("folder-list"),
+  folderError: $("folder-error"),
+  folderUp: $("folder-up"),
+  folderCancel: $("folder-cancel"),
+  folderChoose: $("folder-choose"),
 };
 
 // Each turn: {role: "user" | "assistant", content: string, sources?: [...], error?: string}
@@ -397,6 +405,48 @@ async function addFolder(event) {
   } finally {
     ui.addSubmit.disabled = false;
   }
+}
+
+// Browsing the server's folders (a page cannot learn the path of a folder picked in the browser).
+let browsing = null; // the folder shown: {path, parent, folders}
+
+async function showFolder(path) {
+  ui.folderError.hidden = true;
+  try {
+    const query = path ? `?path=${encodeURIComponent(path)}` : "";
+    browsing = await getJSON(`/v1/folders${query}`);
+  } catch (error) {
+    ui.folderError.textContent = error.message;
+    ui.folderError.hidden = false;
+    return;
+  }
+  ui.folderPath.textContent = browsing.path;
+  ui.folderUp.disabled = !browsing.parent;
+  ui.folderList.replaceChildren(
+    ...browsing.folders.map((folder) => {
+      const item = el("li");
+      const button = el("button", "ghost folder", `📁 ${folder.name}`);
+      button.type = "button";
+      button.addEventListener("click", () => showFolder(folder.path));
+      item.append(button);
+      return item;
+    }),
+  );
+  if (!browsing.folders.length) ui.folderList.append(el("li", "hint", "No sub-folders."));
+  (ui.folderList.querySelector("button") || ui.folderChoose).focus();
+}
+
+function openFolderDialog() {
+  ui.folderDialog.showModal();
+  showFolder(ui.addFolder.value.trim() || null);
+}
+
+function chooseFolder() {
+  if (!browsing) return;
+  ui.addFolder.value = browsing.path;
+  ui.folderDialog.close();
+  suggestName();
+  ui.addName.focus();
 }
 
 // Suggests a collection name from the folder's last part.
@@ -806,6 +856,10 @@ ui.newChat.addEventListener("click", () => {
 });
 
 ui.addForm.addEventListener("submit", addFolder);
+ui.browse.addEventListener("click", openFolderDialog);
+ui.folderUp.addEventListener("click", () => browsing && browsing.parent && showFolder(browsing.parent));
+ui.folderCancel.addEventListener("click", () => ui.folderDialog.close());
+ui.folderChoose.addEventListener("click", chooseFolder);
 ui.addFolder.addEventListener("input", suggestName);
 ui.addName.addEventListener("input", () => (ui.addName.dataset.auto = "false"));
 
