@@ -82,8 +82,12 @@ class CollectionManager:
         return sorted(indexed | starting)
 
     def cards(self) -> list[dict[str, Any]]:
-        """Every collection as the API lists it."""
-        return [self.card(name) for name in self.names()]
+        """Every collection as the API lists it (one removed meanwhile is left out)."""
+        cards = []
+        for name in self.names():
+            with contextlib.suppress(CollectionNotFoundError):
+                cards.append(self.card(name))
+        return cards
 
     def card(self, name: str) -> dict[str, Any]:
         """One collection: its counts, folders, watch state and latest job.

@@ -185,11 +185,21 @@ class IndexingJobs:
             return sorted(self._latest)
 
     def cancel(self, collection: str) -> IndexingJob | None:
-        """Ask the collection's queued or running job to stop; returns it (None when idle)."""
-        job = self.latest(collection)
-        if job is None or not job.active:
-            return None
-        job.cancel_requested.set()
+        """Stop the collection's job: a queued one at once, a running one at its next file.
+
+        Returns:
+            The job (None when the collection has no queued or running job).
+        """
+        with self._lock:
+            job = self._latest.get(collection)
+            if job is None or not job.active:
+                return None
+            job.cancel_requested.set()
+            queued = self._queued.get(collection) is job
+            if queued:
+                del self._queued[collection]
+        if queued:
+            self._finish(job, "cancelled", None)
         return job
 
     def forget(self, collection: str) -> None:
@@ -216,6 +226,8 @@ class IndexingJobs:
 
     def _run(self, job: IndexingJob) -> None:
         with self._lock:
+            if job.state != "queued":  # cancelled while it waited
+                return
             self._queued.pop(job.collection, None)
             cancelled = job.cancel_requested.is_set()
             if not cancelled:
