@@ -99,6 +99,7 @@ def test_add_a_folder_from_the_page_and_see_it_indexed(
     expect(item).to_have_attribute("data-up-to-date", "true", timeout=30_000)
     expect(item.locator(".status-line")).to_have_text("Up to date (watching)")
     expect(item.locator(".counts")).to_contain_text("8 files")
+    expect(page.locator("#status")).to_have_text("manuals: indexed (8 files, 1 failed).")
     expect(item.locator(".failures summary")).to_have_text("1 file(s) failed")
     item.locator(".failures summary").click()
     expect(item.locator(".failures li")).to_contain_text("broken.pdf")

@@ -216,8 +216,7 @@ function newCollectionItem(id) {
   box.checked = new Set(loadJSON(STORE.collections, [])).has(id);
   box.addEventListener("change", rememberCollections);
   label.append(box, el("span", "name", id), el("span", "counts"));
-  const status = el("div", "status-line");
-  status.setAttribute("aria-live", "polite");
+  const status = el("div", "status-line"); // changes are announced through #status, once
   const bar = document.createElement("progress");
   bar.className = "progress";
   bar.max = 1;
@@ -255,6 +254,10 @@ function newCollectionItem(id) {
     });
   });
   remove.classList.add("remove", "danger-text");
+  watch.setAttribute("aria-label", `Watch ${id} for changes`);
+  reindex.setAttribute("aria-label", `Re-index ${id}`);
+  stop.setAttribute("aria-label", `Stop indexing ${id}`);
+  remove.setAttribute("aria-label", `Remove ${id}`);
   actions.append(watchLabel, reindex, stop, remove);
   const error = el("p", "item-error error");
   error.setAttribute("role", "alert");
@@ -289,7 +292,23 @@ function statusText(card) {
   return "Ready";
 }
 
+// Announces a finished run once (the status line below the chat is a polite live region).
+function announceRun(item, card) {
+  const job = card.job;
+  const state = job ? `${job.id}:${job.state}` : "";
+  const before = item.dataset.jobState;
+  item.dataset.jobState = state;
+  if (!job || before === undefined || before === state) return;
+  if (job.state === "done") {
+    const failed = job.failed_count ? `, ${job.failed_count} failed` : "";
+    setStatus(`${card.id}: indexed (${card.files} files${failed}).`);
+  } else if (job.state === "failed") {
+    setStatus(`${card.id}: indexing failed: ${job.error}`);
+  }
+}
+
 function updateCollectionItem(item, card) {
+  announceRun(item, card);
   const job = card.job;
   const running = Boolean(job && (job.state === "running" || job.state === "queued"));
   item.classList.toggle("busy", running);
