@@ -137,3 +137,48 @@ def test_a_refused_folder_is_explained(browser: object, app: LiveApp) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at phone width ({width} px)"
     page.close()
+
+
+def test_a_collection_made_in_a_terminal_gets_its_folder_from_the_page(
+    browser: object, tmp_path: Path
+) -> None:
+    from live_app import HashEmbeddings
+    from playwright.sync_api import Page, expect
+
+    from gpt4all_rag.config import Settings
+    from gpt4all_rag.localdocs.collection import LocalDocs
+
+    folder = _folder(tmp_path, files=2)
+    home = tmp_path / "home"
+    LocalDocs("old-one", settings=Settings(home=home), embeddings=HashEmbeddings()).index([folder])
+    with live_app(home) as app:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})  # type: ignore[attr-defined]
+        assert isinstance(page, Page)
+        page.goto(app.url)
+        page.fill("#key-input", KEY)
+        page.keyboard.press("Enter")
+        item = page.locator('.collection[data-id="old-one"]')
+        expect(item.locator(".folders")).to_contain_text("Folder unknown")
+        expect(item.locator(".reindex")).to_be_disabled()
+        expect(item.locator(".watch")).to_be_disabled()
+
+        item.locator(".set-folder").click()
+        expect(page.locator("#folder-dialog")).to_be_visible()
+        page.locator("#folder-up").click()  # from the home folder of the server's user...
+        expect(page.locator("#folder-path")).not_to_have_text(str(Path.home()))
+        page.keyboard.press("Escape")  # ...cancelled: nothing changes
+        expect(page.locator("#folder-dialog")).to_be_hidden()
+        expect(item.locator(".folders")).to_contain_text("Folder unknown")
+
+        item.locator(".set-folder").click()
+        expect(page.locator("#folder-dialog")).to_be_visible()
+        page.evaluate(f"showFolder({str(folder.parent)!r})")  # as if browsed down to it
+        page.locator("#folder-list button", has_text="manuals").click()
+        expect(page.locator("#folder-path")).to_have_text(str(folder.resolve()))
+        page.click("#folder-choose")
+        expect(item.locator(".folders")).to_have_text(str(folder.resolve()))
+        expect(item.locator(".set-folder")).to_be_hidden()
+        expect(item.locator(".status-line")).to_contain_text("Indexed", timeout=30_000)
+        item.locator(".watch").check()
+        expect(item).to_have_attribute("data-up-to-date", "true")
+        page.close()

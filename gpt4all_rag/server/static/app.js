@@ -254,11 +254,19 @@ function newCollectionItem(id) {
     });
   });
   remove.classList.add("remove", "danger-text");
+  const setFolder = actionButton("Set folder…", () =>
+    collectionAction(id, async () => {
+      const path = await pickFolder(null);
+      if (path) await sendJSON("PATCH", `/v1/collections/${encodeURIComponent(id)}`, { folders: [path] });
+    }),
+  );
+  setFolder.classList.add("set-folder");
+  setFolder.setAttribute("aria-label", `Set the folder of ${id}`);
   watch.setAttribute("aria-label", `Watch ${id} for changes`);
   reindex.setAttribute("aria-label", `Re-index ${id}`);
   stop.setAttribute("aria-label", `Stop indexing ${id}`);
   remove.setAttribute("aria-label", `Remove ${id}`);
-  actions.append(watchLabel, reindex, stop, remove);
+  actions.append(watchLabel, reindex, setFolder, stop, remove);
   const error = el("p", "item-error error");
   error.setAttribute("role", "alert");
   error.hidden = true;
@@ -342,12 +350,13 @@ function updateCollectionItem(item, card) {
   );
   item.querySelector(".folders").textContent = card.folders
     ? card.folders.join(", ")
-    : "Folders unknown (indexed from the terminal)";
+    : "Folder unknown (indexed before folders were kept): set it to re-index or watch.";
   const watch = item.querySelector(".watch");
   watch.checked = Boolean(card.watched);
   watch.disabled = !card.folders;
   item.querySelector(".reindex").disabled = running || !card.folders;
   item.querySelector(".stop").hidden = !running;
+  item.querySelector(".set-folder").hidden = Boolean(card.folders);
 }
 
 function showCollections(cards) {
@@ -455,15 +464,29 @@ async function showFolder(path) {
   (ui.folderList.querySelector("button") || ui.folderChoose).focus();
 }
 
-function openFolderDialog() {
+let folderChosen = null; // resolves the pending pickFolder() call
+
+// Opens the folder dialog at ``start``; resolves to the chosen path, or null when cancelled.
+function pickFolder(start) {
+  if (folderChosen) folderChosen(null);
   ui.folderDialog.showModal();
-  showFolder(ui.addFolder.value.trim() || null);
+  showFolder(start || null);
+  return new Promise((resolve) => {
+    folderChosen = resolve;
+  });
 }
 
-function chooseFolder() {
-  if (!browsing) return;
-  ui.addFolder.value = browsing.path;
+function closeFolderDialog(path) {
   ui.folderDialog.close();
+  const resolve = folderChosen;
+  folderChosen = null;
+  if (resolve) resolve(path);
+}
+
+async function browseForNewCollection() {
+  const path = await pickFolder(ui.addFolder.value.trim());
+  if (!path) return;
+  ui.addFolder.value = path;
   suggestName();
   ui.addName.focus();
 }
@@ -875,10 +898,11 @@ ui.newChat.addEventListener("click", () => {
 });
 
 ui.addForm.addEventListener("submit", addFolder);
-ui.browse.addEventListener("click", openFolderDialog);
+ui.browse.addEventListener("click", browseForNewCollection);
 ui.folderUp.addEventListener("click", () => browsing && browsing.parent && showFolder(browsing.parent));
-ui.folderCancel.addEventListener("click", () => ui.folderDialog.close());
-ui.folderChoose.addEventListener("click", chooseFolder);
+ui.folderCancel.addEventListener("click", () => closeFolderDialog(null));
+ui.folderChoose.addEventListener("click", () => browsing && closeFolderDialog(browsing.path));
+ui.folderDialog.addEventListener("cancel", () => closeFolderDialog(null)); // Escape
 ui.addFolder.addEventListener("input", suggestName);
 ui.addName.addEventListener("input", () => (ui.addName.dataset.auto = "false"));
 
