@@ -77,10 +77,14 @@ def test_the_whole_flow_from_the_page(server: Server, documents: Path, tmp_path:
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")  # to the folder field
         page.keyboard.type(str(documents))
-        page.keyboard.press("Tab")  # the name is suggested from the folder
-        expect(page.locator("#add-name")).to_have_value("my-documents")
-        page.keyboard.press("Tab")  # "keep it current" is ticked by default
+        expect(page.locator("#add-name")).to_have_value("my-documents")  # suggested
+        page.keyboard.press("Tab")  # past "Browse…"
+        page.keyboard.press("Tab")  # the name
+        expect(page.locator("#add-name")).to_be_focused()
+        page.keyboard.press("Tab")  # "keep it current", ticked by default
+        expect(page.locator("#add-watch")).to_be_focused()
         page.keyboard.press("Tab")
+        expect(page.locator("#add-submit")).to_be_focused()
         page.keyboard.press("Enter")
 
         item = page.locator('.collection[data-id="my-documents"]')
