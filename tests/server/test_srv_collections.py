@@ -194,6 +194,7 @@ def test_progress_streams_while_chat_and_health_stay_responsive(tmp_path: Path) 
         assert any(job["current"].endswith(".md") for job in jobs if job["state"] == "running")
 
 
+@pytest.mark.slow
 def test_a_running_job_can_be_stopped_and_the_next_run_completes(tmp_path: Path) -> None:
     folder = _folder(tmp_path, files=30)
     with live_app(tmp_path / "home", delay=0.2) as app, app.client() as client:

@@ -13,7 +13,7 @@ import pytest
 from live_app import KEY, LiveApp, live_app
 from page_browser import launch_chromium
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium is a process
 
 
 @pytest.fixture(scope="module")
