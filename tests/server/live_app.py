@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -72,12 +73,12 @@ class LiveApp:
             headers["Authorization"] = f"Bearer {key}"
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
-    def wait_idle(self, name: str, timeout: float = 60) -> dict[str, object]:
+    def wait_idle(self, name: str, timeout: float = 60) -> dict[str, Any]:
         """The collection's card once its latest job has finished."""
         deadline = time.monotonic() + timeout
         with self.client() as client:
             while time.monotonic() < deadline:
-                card: dict[str, object] = client.get(f"/v1/collections/{name}").json()
+                card: dict[str, Any] = client.get(f"/v1/collections/{name}").json()
                 job = card.get("job")
                 if isinstance(job, dict) and job["state"] not in ("queued", "running"):
                     return card

@@ -241,7 +241,7 @@ def test_collections_made_elsewhere_need_their_folders_once(app: LiveApp, tmp_pa
         reply = client.patch("/v1/collections/cli-made", json={"folders": [str(folder)]})
         assert reply.status_code == 200 and reply.json()["folders"] == [str(folder.resolve())]
         card = app.wait_idle("cli-made")
-        assert card["status"] == "ready" and card["job"]["unchanged"] == 2  # type: ignore[index]
+        assert card["status"] == "ready" and card["job"]["unchanged"] == 2
 
 
 def test_the_key_is_not_needed_without_one(tmp_path: Path) -> None:

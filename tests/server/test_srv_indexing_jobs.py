@@ -36,7 +36,7 @@ def _jobs(gate: threading.Event, started: list[str]) -> IndexingJobs:
 
 
 def test_runs_are_one_at_a_time_and_a_burst_is_coalesced() -> None:
-    gate, started = threading.Event(), []
+    gate, started = threading.Event(), list[str]()
     jobs = _jobs(gate, started)
     try:
         first = jobs.submit("alpha", ["/x"], "create")
@@ -53,7 +53,7 @@ def test_runs_are_one_at_a_time_and_a_burst_is_coalesced() -> None:
 
 
 def test_a_queued_run_is_cancelled_at_once_and_a_running_one_at_its_next_file() -> None:
-    gate, started = threading.Event(), []
+    gate, started = threading.Event(), list[str]()
     jobs = _jobs(gate, started)
     try:
         running = jobs.submit("alpha", ["/x"], "create")
