@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from contextvars import ContextVar
@@ -305,12 +306,19 @@ def index(
         float | None, typer.Option(min=0, help="Skip files larger than this many MB.")
     ] = None,
     chroma_url: ChromaUrlOption = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", help="Then keep watching: index changes as they happen (Ctrl-C stops)."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Index files into a collection: only new and changed chunks are embedded.
 
     Exit status: 0 when every file was indexed, 1 when some failed (the rest is indexed),
     2 when the run could not start (bad name or path, locked or mismatched collection).
+    With --watch, the command keeps running and exits 0 on Ctrl-C.
     """
     from pydantic import ValidationError
 
@@ -342,14 +350,40 @@ def index(
                 report = docs.index(paths, progress=bar, **options)
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
+    from gpt4all_rag.localdocs.watching import remember_folders
+
+    remember_folders(docs, paths, watched=True if watch else None)  # the page can re-index it
     if as_json:
         # spaceless_pages appears only when a page was flagged (docs/cli.md)
         hidden = None if report.spaceless_pages else {"spaceless_pages"}
         print_json(report.model_dump(mode="json", exclude=hidden))
     else:
         _print_report(report, collection)
-    if report.failed:
+    if watch:
+        _watch(docs, paths, options, as_json)
+    elif report.failed:
         raise typer.Exit(1)
+
+
+def _watch(docs: Any, paths: list[Path], options: dict[str, Any], as_json: bool) -> None:
+    """``index --watch``: index again after each batch of changes, until Ctrl-C."""
+    from gpt4all_rag.localdocs.watching import keep_indexed
+
+    def ran(changed: set[str], report: Any, error: Exception | None) -> None:
+        if as_json:
+            result = report.model_dump(mode="json") if report else {"error": str(error)}
+            typer.echo(json.dumps({"changed": sorted(changed), **result}, ensure_ascii=False))
+        elif error is not None:
+            err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+        else:
+            _print_report(report, docs.name)
+
+    if not as_json:
+        shown = ", ".join(str(path) for path in paths)
+        err_console.print(f"Watching {shown} for changes (Ctrl-C to stop)...", highlight=False)
+    options = {key: value for key, value in options.items() if key != "rebuild"}
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends the watch, not an error
+        keep_indexed(docs, paths, ran, **options)
 
 
 collections_app = typer.Typer(
@@ -661,6 +695,14 @@ def serve(
         float, typer.Option(min=1, help="Seconds a request may wait for its model (then 503).")
     ] = 600.0,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Watch the folders of every collection whose folders are known, and index "
+            "changes as they happen (the page can also watch collections one by one).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the OpenAI-compatible API (/v1) and the web chat page (/) on this machine."""
     # Idle OpenMP threads (llama.cpp, torch) sleep instead of spinning: a server shares the CPU
@@ -695,6 +737,7 @@ def serve(
             default_max_tokens=default_max_tokens,
             max_waiting=max_waiting,
             queue_timeout=queue_timeout,
+            watch=watch,
         )
         application = create_app(server_settings, library=run_settings())
     except (GPT4AllRagError, ValidationError) as error:

@@ -11,9 +11,21 @@ from starlette.staticfiles import StaticFiles
 
 from gpt4all_rag import __version__
 from gpt4all_rag.config import Settings
+from gpt4all_rag.server.collection_manager import CollectionManager
+from gpt4all_rag.server.conversation_store import CONVERSATIONS_FILE, ConversationStore
 from gpt4all_rag.server.http_errors import install_error_handlers
 from gpt4all_rag.server.queueing import ModelQueue
-from gpt4all_rag.server.routes import chat, completions, embeddings, listings, page
+from gpt4all_rag.server.routes import (
+    chat,
+    collections,
+    completions,
+    conversations,
+    embeddings,
+    folders,
+    listings,
+    page,
+    sources,
+)
 from gpt4all_rag.server.security import (
     ApiKeyMiddleware,
     BodyLimitMiddleware,
@@ -22,6 +34,7 @@ from gpt4all_rag.server.security import (
 )
 from gpt4all_rag.server.served_models import ModelCatalog
 from gpt4all_rag.server.settings import ServerSettings
+from gpt4all_rag.server.source_files import SourceFiles
 from gpt4all_rag.server.state import ServerState
 
 
@@ -44,7 +57,10 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        manager = app.state.collection_manager
+        manager.start()
         yield
+        manager.shutdown()
         state.queue.shutdown()
 
     app = FastAPI(
@@ -56,13 +72,22 @@ def create_app(settings: ServerSettings | None = None, library: Settings | None 
         lifespan=lifespan,
     )
     app.state.gpt4all_rag = state
+    app.state.collection_manager = CollectionManager(
+        state.catalog.settings, watch_all=settings.watch
+    )
+    app.state.source_files = SourceFiles(state.catalog.settings)
+    app.state.conversations = ConversationStore(state.catalog.settings.home / CONVERSATIONS_FILE)
     install_error_handlers(app)
     for router in (
         chat.router,
+        collections.router,
         completions.router,
+        conversations.router,
         embeddings.router,
+        folders.router,
         listings.router,
         page.router,
+        sources.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
@@ -77,7 +102,7 @@ def _add_guards(app: FastAPI, settings: ServerSettings) -> None:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["*"],  # any request header, but only ever for the listed origins
         allow_credentials=False,
         max_age=600,

@@ -11,7 +11,6 @@ from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.config import Settings
 from gpt4all_rag.localdocs.collection import LocalDocs
-from gpt4all_rag.localdocs.report import CollectionInfo
 from gpt4all_rag.server.streaming import closing
 
 if TYPE_CHECKING:
@@ -29,11 +28,6 @@ def check_collections(settings: Settings, names: Sequence[str]) -> None:
     """
     for name in names:
         LocalDocs(name, settings=settings).check_embeddings()
-
-
-def list_collections(settings: Settings) -> list[CollectionInfo]:
-    """Every collection of the data home."""
-    return LocalDocs.list_collections(settings=settings)
 
 
 async def answer_items(

@@ -241,22 +241,3 @@ class ModelList(BaseModel):
 
     object: Literal["list"] = "list"
     data: list[ModelCard]
-
-
-class CollectionCard(BaseModel):
-    """One LocalDocs collection."""
-
-    id: str
-    object: Literal["collection"] = "collection"
-    files: int
-    chunks: int
-    embedding_model: str
-    size_bytes: int
-    interrupted: bool
-
-
-class CollectionList(BaseModel):
-    """``GET /v1/collections`` reply."""
-
-    object: Literal["list"] = "list"
-    data: list[CollectionCard]

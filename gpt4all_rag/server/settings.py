@@ -60,6 +60,9 @@ class ServerSettings(BaseModel):
     """Requests that may wait for one model; more get 503."""
     queue_timeout: float = Field(default=600.0, gt=0, le=3600)
     """Seconds a request may wait for its model before it gets 503."""
+    watch: bool = False
+    """Watch the folders of every collection whose folders are known, not only those marked
+    watched: changes are indexed as they happen."""
 
     @field_validator("host")
     @classmethod

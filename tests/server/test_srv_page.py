@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from page_browser import CHROMIUM, CHROMIUM_ARGS
 from srv_helpers import API_KEY, COLLECTION, RunningServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = os.environ.get("GPT4ALL_RAG_PAGE_SCREENSHOT")
 """Set to a .png path to keep a screenshot of the page after the answer."""
 

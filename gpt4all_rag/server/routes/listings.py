@@ -1,4 +1,4 @@
-"""``GET /v1/models``, ``GET /v1/models/{id}``, ``GET /v1/collections`` and ``GET /health``."""
+"""``GET /v1/models``, ``GET /v1/models/{id}`` and ``GET /health``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from gpt4all_rag import __version__
 from gpt4all_rag.errors import ModelNotFoundError
 from gpt4all_rag.llama.catalog import ModelSpec
-from gpt4all_rag.server.collection_answers import list_collections
-from gpt4all_rag.server.schemas import CollectionCard, CollectionList, ModelCard, ModelList
+from gpt4all_rag.server.schemas import ModelCard, ModelList
 from gpt4all_rag.server.state import ServerState, state_of
 
 router = APIRouter()
@@ -53,24 +52,6 @@ async def model(model_id: str, request: Request) -> dict[str, Any]:
             return card.model_dump(mode="json", exclude_none=True)
     names = ", ".join(card.id for card in cards)
     raise ModelNotFoundError(f"The model {model_id!r} does not exist here. Available: {names}.")
-
-
-@router.get("/v1/collections", response_model=CollectionList)
-async def collections(request: Request) -> dict[str, Any]:
-    """LocalDocs collections, to name in a chat request's ``collections`` field."""
-    infos = await run_in_threadpool(list_collections, state_of(request).catalog.settings)
-    cards = [
-        CollectionCard(
-            id=info.name,
-            files=info.files,
-            chunks=info.chunks,
-            embedding_model=info.embedding_model,
-            size_bytes=info.size_bytes,
-            interrupted=info.interrupted,
-        )
-        for info in infos
-    ]
-    return CollectionList(data=cards).model_dump(mode="json")
 
 
 @router.get("/health")
