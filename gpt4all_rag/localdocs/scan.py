@@ -94,11 +94,30 @@ def scan(
             if source in seen:
                 continue
             seen.add(source)
-            if isinstance(entry, SkippedFile):
+            if not _is_utf8(source):
+                result.skipped[escaped_path(source)] = BAD_NAME_REASON
+            elif isinstance(entry, SkippedFile):
                 result.skipped[source] = entry.reason
             else:
                 result.candidates.append(Candidate(source, entry.path, entry.size, entry.mtime_ns))
     return result
+
+
+BAD_NAME_REASON = "the file name is not valid UTF-8; rename the file to index it"
+"""Why a file whose name cannot be stored (the ledger and Chroma keep text) is skipped."""
+
+
+def escaped_path(source: str) -> str:
+    """A path as printable text: undecodable bytes become ``\\xNN`` escapes."""
+    return os.fsencode(source).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(source: str) -> bool:
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _resolve(path: Path) -> Path:
