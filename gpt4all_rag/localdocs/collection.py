@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -317,21 +318,45 @@ class LocalDocs:
         with CollectionLock(self.layout.lock_path(self.name), self.name):
             if rebuild:
                 self._drop()
-            with Ledger(self.ledger_path) as ledger:
-                split_settings = self._check_settings(ledger)
-                indexer = Indexer(
-                    ledger=ledger,
-                    store=partial(self._writable_store, ledger),
-                    embeddings=_CheckedEmbeddings(self.embeddings, ledger, self.name),
-                    loader=get_registry(),
-                    walk=walk,
-                    split=self._splitter(split_settings),
-                    batch_size=self._batch_size,
-                    max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
-                    progress=progress,
-                    store_is_missing=self._store_missing(ledger),
-                )
-                return indexer.run(paths, include=include, exclude=exclude)
+            is_new = not self.exists
+            try:
+                with Ledger(self.ledger_path) as ledger:
+                    split_settings = self._check_settings(ledger)
+                    indexer = Indexer(
+                        ledger=ledger,
+                        store=partial(self._writable_store, ledger),
+                        embeddings=_CheckedEmbeddings(self.embeddings, ledger, self.name),
+                        loader=get_registry(),
+                        walk=walk,
+                        split=self._splitter(split_settings),
+                        batch_size=self._batch_size,
+                        max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
+                        progress=progress,
+                        store_is_missing=self._store_missing(ledger),
+                    )
+                    report = indexer.run(paths, include=include, exclude=exclude)
+                    if ledger.chunk_count() == 0:  # an empty collection exists in Chroma too
+                        self._writable_store(ledger)
+                    return report
+            except Exception:
+                if is_new:
+                    self._discard_if_unused()
+                raise
+
+    def _discard_if_unused(self) -> None:
+        """Remove a new collection whose first run failed before recording any file (the caller
+        holds the lock), so that a failed first run leaves nothing behind."""
+        if self.exists:
+            summary = read_summary(self.ledger_path)
+            if summary.files or summary.failed_files or summary.chunks:
+                return  # some work is recorded: a re-run resumes from it
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
+        if self._client is not None:
+            with contextlib.suppress(Exception):  # a lost server keeps at most an empty collection
+                drop_collection(self._client, self.name)
+        self._vector_store = None
+        shutil.rmtree(self.layout.collection_dir(self.name), ignore_errors=True)
 
     def _splitter(self, split_settings: SplitSettings) -> Callable[[Iterable[Document]], Any]:
         from gpt4all_rag.localdocs.splitting import split_documents
