@@ -8,14 +8,92 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
-from gpt4all_rag.config import EmbeddingBackend, ExtraBuffers, reset_settings
-from gpt4all_rag.errors import GPT4AllRagError
+from gpt4all_rag.config import (
+    MIN_N_CTX,
+    SETTING_NAMES,
+    EmbeddingBackend,
+    ExtraBuffers,
+    get_settings,
+    reset_settings,
+)
+from gpt4all_rag.errors import EXIT_INTERRUPTED, GPT4AllRagError, from_validation_error
+
+_FLAG_NAMES = {
+    **SETTING_NAMES,
+    "allowed_origins": "--allowed-origin",
+    "allowed_hosts": "--allowed-host",
+    "model": "--model",
+}
+"""How a user sets a field that a ValidationError names."""
+
+
+_UsageError: type[Exception] = next(
+    kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError"
+)
+"""Click's usage error (typer vendors click in recent versions, so found through typer)."""
+
+
+class _OneLineErrors(TyperGroup):
+    """Ends a command on any error a user can cause with one line and its documented exit status
+    (docs/cli.md), never a traceback; Ctrl-C ends with status 130."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as error:
+            raise _usage_failure(error) from error
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except _UsageError as error:
+            raise _usage_failure(error) from error
+        except KeyboardInterrupt:
+            err_console.print("Interrupted.", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (GPT4AllRagError, ValidationError) as error:
+            raise fail(error) from error
+        except Exception as error:
+            told = _explain(error)
+            if told is None:
+                raise
+            raise fail(told) from error
+
+
+def _usage_failure(error: Exception) -> typer.Exit:
+    """A bad flag or argument in one line, with the command's --help to read."""
+    context = getattr(error, "ctx", None)
+    command = getattr(context, "command_path", None) or "gpt4all-rag"
+    message = error.format_message() if hasattr(error, "format_message") else str(error)
+    line = " ".join(message.split())
+    err_console.print(
+        f"[bold red]Error:[/] {escape(line)} (see: {escape(command)} --help)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(2)
+
+
+def _explain(error: Exception) -> GPT4AllRagError | None:
+    """A full disk or a lost Chroma server, told in one line; None for anything else."""
+    from gpt4all_rag.localdocs.failures import explain
+
+    try:
+        settings = get_settings()
+    except Exception:
+        return None
+    return explain(error, home=settings.home, doing="working in it", chroma_url=settings.chroma_url)
+
 
 app = typer.Typer(
     name="gpt4all-rag",
+    cls=_OneLineErrors,
     help="Chat with your own files on your own CPU, offline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -53,7 +131,9 @@ def main(
         ),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,
-    n_ctx: Annotated[int | None, typer.Option(min=256, help="Context window in tokens.")] = None,
+    n_ctx: Annotated[
+        int | None, typer.Option(help=f"Context window in tokens (at least {MIN_N_CTX}).")
+    ] = None,
     chroma_url: Annotated[
         str | None, typer.Option(help="Chroma server URL (default: embedded).")
     ] = None,
@@ -82,8 +162,18 @@ def main(
 
 
 def fail(error: Exception, code: int = 1) -> typer.Exit:
-    """Print a user-facing error and return the exit to raise."""
-    err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+    """Print a user-facing error on one line and return the exit to raise.
+
+    Args:
+        error: The error; a pydantic ``ValidationError`` is told as the setting or flag at fault.
+        code: Exit status for an error of another package; this package's errors carry theirs.
+    """
+    if isinstance(error, ValidationError):
+        error = from_validation_error(error, _FLAG_NAMES)
+    if isinstance(error, GPT4AllRagError):
+        code = error.exit_code
+    line = " ".join(str(error).split())
+    err_console.print(f"[bold red]Error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -228,6 +318,37 @@ class _ProgressBar:
         )
 
 
+class _PlainProgress:
+    """Progress as a plain line on stderr every few seconds, for logs and pipes (no bar).
+
+    A run shorter than ``every`` seconds prints nothing.
+    """
+
+    def __init__(self, every: float = 5.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._every = every
+        self._next = self._clock() + every
+
+    def __call__(self, update: Any) -> None:
+        now = self._clock()
+        if update.phase == "done" or now < self._next:
+            return
+        self._next = now + self._every
+        total = f"/{update.files_total}" if update.files_total else ""
+        rate = f", {update.embeddings_per_second:.0f} emb/s" if update.embeddings_per_second else ""
+        eta = update.eta_seconds
+        left = "" if eta is None else f", about {int(eta) // 60}:{int(eta) % 60:02d} left"
+        err_console.print(
+            f"{update.phase.capitalize()}: {update.files_done}{total} files, "
+            f"{update.chunks_embedded} chunks embedded{rate}{left}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
 def _print_report(report: Any, collection: str) -> None:
     table = Table("added", "updated", "unchanged", "deleted", "failed", "chunks embedded")
     table.add_row(
@@ -298,8 +419,6 @@ def index(
     Exit status: 0 when every file was indexed, 1 when some failed (the rest is indexed),
     2 when the run could not start (bad name or path, locked or mismatched collection).
     """
-    from pydantic import ValidationError
-
     from gpt4all_rag.localdocs import LocalDocs
     from gpt4all_rag.localdocs.splitting import SplitSettings
 
@@ -319,8 +438,8 @@ def index(
             "exclude": exclude or (),
             "rebuild": rebuild,
         }
-        if as_json:
-            report = docs.index(paths, **options)
+        if as_json or not err_console.is_terminal:
+            report = docs.index(paths, progress=_PlainProgress(), **options)
         else:
             bar = _ProgressBar()
             with bar.progress:
@@ -655,8 +774,6 @@ def serve(
     # with other programs, and spinning threads slowed generation several-fold on a busy machine.
     # Read when the OpenMP runtime loads, so set before any model; a user's own value wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from pydantic import ValidationError
-
     from gpt4all_rag.server.settings import is_loopback
 
     if not is_loopback(host) and not api_key:
@@ -665,6 +782,7 @@ def serve(
             "the network could use your models and read your collections. Pass --api-key KEY "
             "(or set GPT4ALL_RAG_API_KEY), or listen on 127.0.0.1.",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     try:

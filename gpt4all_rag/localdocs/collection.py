@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
 from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
+from gpt4all_rag.localdocs.failures import explain
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
 from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
@@ -338,9 +339,18 @@ class LocalDocs:
                     if ledger.chunk_count() == 0:  # an empty collection exists in Chroma too
                         self._writable_store(ledger)
                     return report
-            except Exception:
+            except Exception as error:
                 if is_new:
                     self._discard_if_unused()
+                told = explain(
+                    error,
+                    home=self.settings.home,
+                    doing=f"indexing {self.name!r}",
+                    chroma_url=self.layout.chroma_url,
+                    collection=self.name,
+                )
+                if told is not None:
+                    raise told from error
                 raise
 
     def _discard_if_unused(self) -> None:

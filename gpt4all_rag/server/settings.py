@@ -41,7 +41,7 @@ class ServerSettings(BaseModel):
     """Address to listen on; anything but loopback requires ``api_key``."""
     port: int = Field(default=4891, ge=1, le=65535)
     """TCP port."""
-    api_key: SecretStr | None = Field(default=None, min_length=8, max_length=512)
+    api_key: SecretStr | None = Field(default=None, max_length=512)
     """Bearer token every ``/v1`` request must carry; None means no key (loopback only)."""
     allowed_origins: list[str] = Field(default_factory=list, max_length=64)
     """Web origins (``scheme://host[:port]``) allowed to call the API from a browser (CORS).
@@ -65,6 +65,20 @@ class ServerSettings(BaseModel):
     @classmethod
     def _strip_host(cls, host: str) -> str:
         return host.strip().strip("[]")
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_has_text(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        value = key.get_secret_value()
+        if len(value.strip()) < 8 or value != value.strip():
+            raise ValueError(
+                "the API key needs at least 8 characters that are not spaces, and no space at "
+                "either end; make one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(24))'"
+            )
+        return key
 
     @field_validator("allowed_origins")
     @classmethod
