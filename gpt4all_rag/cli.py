@@ -532,6 +532,14 @@ def _open_collection(collection: str, chroma_url: str | None) -> Any:
 
     docs = LocalDocs(collection, chroma_url=chroma_url)
     docs.check_embeddings()
+    if docs.is_empty:
+        err_console.print(
+            f"Collection {collection!r} is empty: no file in it has text yet. Add files with: "
+            f"gpt4all-rag index PATH --collection {collection}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     return docs
 
 

@@ -40,15 +40,20 @@ class InvalidModelFileError(GPT4AllRagError, ValueError):
 class ContextOverflowError(GPT4AllRagError, ValueError):
     """A prompt that does not fit the model's context window."""
 
-    def __init__(self, prompt_tokens: int, max_new_tokens: int, n_ctx: int) -> None:
+    def __init__(
+        self, prompt_tokens: int, max_new_tokens: int, n_ctx: int, fix: str | None = None
+    ) -> None:
         self.prompt_tokens = prompt_tokens
         self.max_new_tokens = max_new_tokens
         self.n_ctx = n_ctx
         over = prompt_tokens + max_new_tokens - n_ctx
+        fix = fix or (
+            "Shorten the prompt, lower max_tokens, or load the model with a larger n_ctx "
+            "(--n-ctx or GPT4ALL_RAG_N_CTX on the command line)."
+        )
         super().__init__(
             f"The prompt is {prompt_tokens} tokens and {max_new_tokens} more are reserved for the "
-            f"answer, {over} over the context window of {n_ctx} tokens. Shorten the prompt, lower "
-            f"max_tokens, or load the model with a larger n_ctx."
+            f"answer, {over} over the context window of {n_ctx} tokens. {fix}"
         )
 
     @property

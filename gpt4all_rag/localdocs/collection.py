@@ -143,6 +143,12 @@ class LocalDocs:
         return self.ledger_path.is_file()
 
     @property
+    def is_empty(self) -> bool:
+        """Whether the collection holds no chunk (never indexed, or indexed from no readable
+        file)."""
+        return not self.exists or read_summary(self.ledger_path).chunks == 0
+
+    @property
     def keyword_index(self) -> KeywordIndex:
         """BM25 keyword search over the chunks: ``search(query, k, where) -> [(id, score)]``."""
         return KeywordIndex(self.ledger_path)
