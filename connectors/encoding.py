@@ -161,6 +161,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
         text = data.decode(encoding)
     except UnicodeDecodeError:
         return None
-    if looks_binary(text) or not any(ch.isalpha() for ch in text[:65536]):
-        return None
+    head = text[:65536]
+    words = any(ch.isalpha() for ch in head) and (
+        len(head) < 40 or any(ch.isspace() for ch in head)
+    )
+    if looks_binary(text) or not words or len(set(head)) < 4:
+        return None  # text has letters, spaces between words and more than a few characters
     return text

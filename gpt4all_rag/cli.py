@@ -360,7 +360,12 @@ def _print_report(report: Any, collection: str) -> None:
     console.print(f"Collection [bold]{collection}[/] (files):", highlight=False)
     console.print(table)
     for failed in report.failed:
-        err_console.print(f"[red]Failed[/] {failed.source}: {failed.error}", highlight=False)
+        err_console.print(
+            f"[red]Failed[/] {_safe(failed.source)}: {escape(failed.error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_skipped(report.skipped)
     if report.spaceless_pages:
         count = sum(len(item.pages) for item in report.spaceless_pages)
         err_console.print(
@@ -369,7 +374,42 @@ def _print_report(report: Any, collection: str) -> None:
             highlight=False,
         )
         for item in report.spaceless_pages:
-            err_console.print(f"  {item.source}: {_page_ranges(item.pages)}", highlight=False)
+            err_console.print(
+                f"  {_safe(item.source)}: {_page_ranges(item.pages)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _print_skipped(skipped: list[Any], shown: int = 5) -> None:
+    """Files no connector reads, one line per reason with the first few names."""
+    by_reason: dict[str, list[str]] = {}
+    for item in skipped:
+        by_reason.setdefault(item.reason, []).append(item.source)
+    for reason, sources in by_reason.items():
+        names = ", ".join(_safe(_shown_path(source)) for source in sources[:shown])
+        more = f", ... ({len(sources) - shown} more)" if len(sources) > shown else ""
+        err_console.print(
+            f"[yellow]Skipped[/] {len(sources)} file(s), {escape(reason)}: {names}{more}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped (``\\n``, ``\\x1b``), so that a file name cannot
+    break a line, forge one, or send terminal escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in text
+    )
+
+
+def _safe(text: str) -> str:
+    """Printable and free of rich markup."""
+    return escape(printable(text))
 
 
 def _page_ranges(pages: list[int], limit: int = 8) -> str:
@@ -446,14 +486,35 @@ def index(
                 report = docs.index(paths, progress=bar, **options)
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
+    except KeyboardInterrupt:
+        raise _stopped_indexing(collection, chroma_url) from None
     if as_json:
-        # spaceless_pages appears only when a page was flagged (docs/cli.md)
-        hidden = None if report.spaceless_pages else {"spaceless_pages"}
-        print_json(report.model_dump(mode="json", exclude=hidden))
+        # skipped and spaceless_pages appear only when not empty (docs/cli.md)
+        hidden = {key for key in ("skipped", "spaceless_pages") if not getattr(report, key)}
+        print_json(report.model_dump(mode="json", exclude=hidden or None))
     else:
         _print_report(report, collection)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _stopped_indexing(collection: str, chroma_url: str | None) -> typer.Exit:
+    """After Ctrl-C: what the collection kept, and how to resume."""
+    from gpt4all_rag.localdocs import LocalDocs
+
+    try:
+        info = LocalDocs(collection, chroma_url=chroma_url).info()
+        kept = f"keeps the {info.files} file(s) ({info.chunks} chunks) indexed before the stop"
+    except GPT4AllRagError:
+        kept = "was not created"
+    err_console.print(
+        f"Stopped. Collection {collection!r} {kept}; run the same command again to resume "
+        f"(files already indexed are not read again).",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 collections_app = typer.Typer(
@@ -712,9 +773,13 @@ def chat(
     while True:
         try:
             line = input("> ").strip()
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
             typer.echo()
             return
+        except KeyboardInterrupt:
+            typer.echo()
+            console.print("(Ctrl-D or /quit ends the chat)", highlight=False)
+            continue
         if not line:
             continue
         if line in ("/quit", "/exit", "/q"):
@@ -730,10 +795,26 @@ def chat(
         elif line.startswith("/"):
             console.print("Unknown command. Commands: /sources, /reset, /quit.")
         else:
-            try:
-                _stream_answer(session.ask(line))
-            except GPT4AllRagError as error:
-                err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+            _answer_in_chat(session, line)
+
+
+def _answer_in_chat(session: Any, question: str) -> None:
+    """Stream one answer; Ctrl-C stops this answer only (the conversation goes on without it),
+    and an error is printed, not fatal."""
+    items = session.ask(question)
+    try:
+        _stream_answer(items)
+    except KeyboardInterrupt:
+        typer.echo()
+        console.print(
+            "(answer stopped; the conversation goes on without it)", highlight=False, markup=False
+        )
+    except GPT4AllRagError as error:
+        err_console.print(
+            f"[bold red]Error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+    finally:
+        items.close()
 
 
 # --- serve: the OpenAI-compatible server and the web page ---------------------------------------
