@@ -52,6 +52,8 @@ class _OneLineErrors(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise  # a command's own ending (its message is printed)
         except _UsageError as error:
             raise _usage_failure(error) from error
         except KeyboardInterrupt:
@@ -60,7 +62,7 @@ class _OneLineErrors(TyperGroup):
         except (GPT4AllRagError, ValidationError) as error:
             raise fail(error) from error
         except Exception as error:
-            told = _explain(error)
+            told = _explain(error, ctx.invoked_subcommand or ctx.info_name or "gpt4all-rag")
             if told is None:
                 raise
             raise fail(told) from error
@@ -80,7 +82,7 @@ def _usage_failure(error: Exception) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _explain(error: Exception) -> GPT4AllRagError | None:
+def _explain(error: Exception, command: str) -> GPT4AllRagError | None:
     """A full disk or a lost Chroma server, told in one line; None for anything else."""
     from gpt4all_rag.localdocs.failures import explain
 
@@ -88,7 +90,9 @@ def _explain(error: Exception) -> GPT4AllRagError | None:
         settings = get_settings()
     except Exception:
         return None
-    return explain(error, home=settings.home, doing="working in it", chroma_url=settings.chroma_url)
+    return explain(
+        error, home=settings.home, doing=f"running {command}", chroma_url=settings.chroma_url
+    )
 
 
 app = typer.Typer(

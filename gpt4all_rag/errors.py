@@ -183,9 +183,9 @@ class DiskFullError(GPT4AllRagError, OSError):
         self.home = home
         free = "unknown" if free_bytes is None else _megabytes(free_bytes)
         super().__init__(
-            f"The disk of the data home {home} is full ({free} free) while {doing}. Nothing is "
-            f"lost: free some space (or move the home with --home / GPT4ALL_RAG_HOME), then re-run "
-            f"the same command; it resumes where this run stopped."
+            f"The disk of the data home {home} ran out of space while {doing} ({free} free now). "
+            f"Nothing is lost: free some space (or move the home with --home / GPT4ALL_RAG_HOME), "
+            f"then re-run the same command; it resumes where this run stopped."
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 import sqlite3
@@ -366,12 +365,14 @@ class LocalDocs:
             summary = read_summary(self.ledger_path)
             if summary.files or summary.failed_files or summary.chunks:
                 return  # some work is recorded: a re-run resumes from it
+        if self._client is not None:
+            try:
+                drop_collection(self._client, self.name)
+            except Exception:  # a lost server or a full disk: keep the ledger, which matches
+                return  # the vectors left there, so that a re-run adopts and repairs them
+        self._vector_store = None
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
-        if self._client is not None:
-            with contextlib.suppress(Exception):  # a lost server keeps at most an empty collection
-                drop_collection(self._client, self.name)
-        self._vector_store = None
         shutil.rmtree(self.layout.collection_dir(self.name), ignore_errors=True)
 
     def _splitter(self, split_settings: SplitSettings) -> Callable[[Iterable[Document]], Any]:

@@ -15,6 +15,9 @@ from gpt4all_rag.errors import DiskFullError, GPT4AllRagError, VectorStoreLostEr
 
 _DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 _DISK_FULL_WORDS = ("database or disk is full", "no space left on device", "disk quota exceeded")
+LOW_SPACE_BYTES = 64_000_000
+"""Below this much free space, a failed Chroma write is taken for a full disk: Chroma's core
+says only "Failed to apply logs to the metadata segment" (measured on a full tmpfs)."""
 _CONNECTION_TYPES = ("ConnectError", "ConnectTimeout", "ReadError", "RemoteProtocolError")
 
 
@@ -26,6 +29,11 @@ def is_disk_full(error: BaseException) -> bool:
         if any(words in str(link).lower() for words in _DISK_FULL_WORDS):
             return True
     return False
+
+
+def is_store_failure(error: BaseException) -> bool:
+    """Whether Chroma raised it (its Rust core reports a full disk only as a failed write)."""
+    return any(type(link).__module__.startswith("chromadb") for link in _chain(error))
 
 
 def is_connection_lost(error: BaseException) -> bool:
@@ -66,8 +74,10 @@ def explain(
     """
     if isinstance(error, GPT4AllRagError):
         return None
-    if is_disk_full(error):
-        return DiskFullError(home, free_bytes(home), doing)
+    free = free_bytes(home)
+    nearly_full = free is not None and free < LOW_SPACE_BYTES
+    if is_disk_full(error) or (nearly_full and is_store_failure(error)):
+        return DiskFullError(home, free, doing)
     if chroma_url and is_connection_lost(error):
         return VectorStoreLostError(chroma_url, collection, _first_line(error))
     return None
