@@ -23,7 +23,21 @@ from gpt4all_rag.localdocs import LocalDocs
 pytestmark = [pytest.mark.models, pytest.mark.slow, pytest.mark.chroma_server]
 
 CLI = [sys.executable, "-c", "from gpt4all_rag.cli import app; app()"]
-WORDS = "alpha beta gamma delta model data file linear plot table column index vector".split()
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "model",
+    "data",
+    "file",
+    "linear",
+    "plot",
+    "table",
+    "column",
+    "index",
+    "vector",
+]
 
 
 class ChromaServer:

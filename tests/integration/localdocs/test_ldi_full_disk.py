@@ -24,10 +24,33 @@ from gpt4all_rag.localdocs import LocalDocs
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
 CLI = [sys.executable, "-c", "from gpt4all_rag.cli import app; app()"]
-WORDS = (
-    "alpha beta gamma delta model data file linear regression value function plot returns "
-    "argument default option table column index vector matrix Paris France river mountain"
-).split()
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "model",
+    "data",
+    "file",
+    "linear",
+    "regression",
+    "value",
+    "function",
+    "plot",
+    "returns",
+    "argument",
+    "default",
+    "option",
+    "table",
+    "column",
+    "index",
+    "vector",
+    "matrix",
+    "Paris",
+    "France",
+    "river",
+    "mountain",
+]
 
 
 def _mount_tmpfs(path: Path, megabytes: int, remount: bool = False) -> subprocess.CompletedProcess:
