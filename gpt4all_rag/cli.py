@@ -181,6 +181,22 @@ def fail(error: Exception, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def print_table(headers: list[str], rows: list[list[str]], out: Console | None = None) -> None:
+    """A table that never cuts a cell: on a terminal long names and paths wrap inside their
+    column; elsewhere (a pipe, a file) one tab-separated line per row, headers first."""
+    out = out or console
+    if not out.is_terminal:
+        for row in [headers, *rows]:  # written as is: rich would expand the tabs
+            out.file.write("\t".join(printable(cell) for cell in row) + "\n")
+        return
+    table = Table()
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(_safe(cell) for cell in row))
+    out.print(table, highlight=False)
+
+
 def print_json(value: Any) -> None:
     """Print ``value`` as JSON on stdout, nothing else."""
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
@@ -205,7 +221,7 @@ def models(as_json: JsonFlag = False) -> None:
             ]
         )
         return
-    table = Table("name", "architecture", "context", "template", "quant", "size", "path")
+    rows: list[list[str]] = []
     for entry in entries:
         if entry.spec is None:
             continue
@@ -213,16 +229,18 @@ def models(as_json: JsonFlag = False) -> None:
         name = f"{spec.name} (default)" if spec.is_default else spec.name
         template = "yes" if spec.has_chat_template else "no (completion style)"
         size = f"{spec.size_bytes / 1e6:.0f} MB"
-        table.add_row(
-            name,
-            spec.architecture,
-            str(spec.context_length),
-            template,
-            spec.quantization,
-            size,
-            str(spec.path),
+        rows.append(
+            [
+                name,
+                spec.architecture,
+                str(spec.context_length),
+                template,
+                spec.quantization,
+                size,
+                str(spec.path),
+            ]
         )
-    console.print(table)
+    print_table(["name", "architecture", "context", "template", "quant", "size", "path"], rows)
     for entry in entries:
         if entry.error:
             err_console.print(f"[yellow]Skipped[/] {entry.error}", highlight=False)
@@ -546,21 +564,24 @@ def collections(
     if not infos:
         console.print("No collections yet. Create one with: gpt4all-rag index PATH -c NAME")
         return
-    table = Table("name", "files", "chunks", "embedding model", "chunking", "size", "location")
+    rows: list[list[str]] = []
     for info in infos:
         files = f"{info.files}" + (f" ({info.failed_files} failed)" if info.failed_files else "")
         name = info.name + (" (interrupted)" if info.interrupted else "")
         chunking = f"{info.chunk_tokens}/{info.overlap_tokens}" if info.chunk_tokens else "-"
-        table.add_row(
-            name,
-            files,
-            str(info.chunks),
-            info.embedding_model,
-            chunking,
-            _human_size(info.size_bytes),
-            info.location,
+        rows.append(
+            [
+                name,
+                files,
+                str(info.chunks),
+                info.embedding_model,
+                chunking,
+                _human_size(info.size_bytes),
+                info.location,
+            ]
         )
-    console.print(table)
+    headers = ["name", "files", "chunks", "embedding model", "chunking", "size", "location"]
+    print_table(headers, rows)
 
 
 @collections_app.command("remove")
@@ -629,7 +650,10 @@ def _shown_path(source: str) -> str:
 
 
 def _location(source: str, page: int | None) -> str:
-    return f"{_shown_path(source)}:{page}" if page is not None else _shown_path(source)
+    """``path:page`` as printed: relative when under the working directory, control characters
+    escaped."""
+    shown = printable(_shown_path(source))
+    return f"{shown}:{page}" if page is not None else shown
 
 
 def _print_sources(answer: Any) -> None:
@@ -663,6 +687,14 @@ def _stream_answer(items: Any) -> Any:
     return answer
 
 
+SCORE_DECIMALS = 4
+"""Scores in JSON are rounded to this many decimals (more is float noise)."""
+
+
+def _rounded(score: Any) -> float | None:
+    return None if score is None else round(float(score), SCORE_DECIMALS)
+
+
 def _answer_json(answer: Any) -> dict[str, Any]:
     return {
         "answer": answer.answer,
@@ -671,7 +703,7 @@ def _answer_json(answer: Any) -> dict[str, Any]:
             {
                 "source": s.source,
                 "page": s.page,
-                "score": s.score,
+                "score": _rounded(s.score),
                 "cited": s.cited,
                 "quote": s.quote,
                 "snippet": s.snippet,
@@ -731,7 +763,7 @@ def search(
         {
             "source": str(d.metadata.get("source", "")),
             "page": d.metadata.get("page"),
-            "score": float(d.metadata.get("score", 0.0)),
+            "score": _rounded(d.metadata.get("score", 0.0)),
             "snippet": " ".join(d.page_content.split()),
         }
         for d in documents

@@ -37,6 +37,9 @@ def test_an_empty_folder_makes_an_empty_collection_every_command_accepts(
         assert "Collection 'empty' is empty" in result.stderr
     (info,) = json.loads(runner.invoke(app, ["collections", "--json"]).stdout)
     assert (info["name"], info["files"], info["chunks"]) == ("empty", 0, 0)
+    listed = runner.invoke(app, ["collections"]).stdout.splitlines()  # not a terminal: plain
+    assert listed[1].split("\t")[0:3] == ["empty", "0", "0"]
+    assert listed[1].split("\t")[-1] == str(tmp_home / "chroma")  # the whole path, never cut
 
 
 def test_a_bad_file_name_is_reported_and_the_rest_indexed(
@@ -95,3 +98,4 @@ def test_the_smallest_context_window_allowed_answers(
     assert result.exit_code == 0, result.output
     answer = json.loads(result.stdout)
     assert answer["sources"] and answer["sources"][0]["source"].endswith("a.txt")
+    assert all(source["score"] == round(source["score"], 4) for source in answer["sources"])
