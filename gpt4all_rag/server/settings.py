@@ -12,6 +12,10 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 
+BASE_MODEL_TEMPERATURE = 0.0
+"""Measured with bench/base_model_temperature.py on the bundled Gemma 3 270M base model: see
+docs/benchmarks.md (sampling made its everyday answers wrong or empty more often)."""
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a name or an address) only accepts connections from this machine."""
@@ -56,6 +60,10 @@ class ServerSettings(BaseModel):
     default_max_tokens: int = Field(default=512, ge=1, le=131_072)
     """Reply budget of a chat or completion request that gives no ``max_tokens`` (capped by
     ``max_tokens_limit``); LocalDocs answers then use the answer chain's own budget."""
+    base_model_temperature: float = Field(default=BASE_MODEL_TEMPERATURE, ge=0, le=2)
+    """Temperature of a plain chat request that gives none, for a model without a chat
+    template (a base model, prompted completion-style); models with a template keep their own
+    default."""
     max_waiting: int = Field(default=64, ge=1, le=4096)
     """Requests that may wait for one model; more get 503."""
     queue_timeout: float = Field(default=600.0, gt=0, le=3600)
