@@ -25,6 +25,8 @@ CASES: list[tuple[list[str], dict[str, str], int, str]] = [
     (["collections"], {"GPT4ALL_RAG_N_THREADS": "0"}, 2, "--threads"),
     (["collections"], {"GPT4ALL_RAG_EMBEDDING_BACKEND": "gpu"}, 2, "GPT4ALL_RAG_EMBEDDING_BACKEND"),
     (["collections"], {"GPT4ALL_RAG_LLAMA_EXTRA_BUFFERS": "maybe"}, 2, "EXTRA_BUFFERS"),
+    (["collections"], {"GPT4ALL_RAG_HOME": "{tmp}/a-file"}, 2, "is a file, not a folder"),
+    (["--home", "{tmp}/a-file", "collections"], {}, 2, "--home or GPT4ALL_RAG_HOME"),
     (["--threads", "0", "collections"], {}, 2, "--threads"),
     (["--embedding-backend", "gpu", "collections"], {}, 2, "--embedding-backend"),
     (["serve", "--api-key", "short"], {}, 2, "API key needs at least 8 characters"),
@@ -57,9 +59,12 @@ def test_bad_input_gets_one_line_and_its_exit_status(
     status: int,
     words: str,
 ) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in argv]
+    environment = {k: v.replace("{tmp}", str(tmp_path)) for k, v in environment.items()}
     # every variable is restored after the run (global flags write them today)
     env: dict[str, str | None] = {name: None for name in _VARIABLES if name != "GPT4ALL_RAG_HOME"}
+    env["GPT4ALL_RAG_HOME"] = str(tmp_home)  # restored to it after a case that changes it
     env.update(environment)
     result = CliRunner().invoke(app, args, env=env)
     reset_settings()
