@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 from langchain_core.messages import AIMessageChunk
+from pydantic import ValidationError
 from srv_helpers import API_KEY, COLLECTION, RunningServer
 
 from gpt4all_rag.server.http_errors import APIError
@@ -105,3 +107,18 @@ def test_sources_of_files_without_pages_keep_page_null(server: RunningServer) ->
     sources = response.json()["sources"]
     markdown = [source for source in sources if source["source"].endswith("warranty.md")]
     assert markdown and all("page" in source and source["page"] is None for source in markdown)
+
+
+def test_a_validators_own_error_reaches_the_client_unwrapped(tmp_path: Path) -> None:
+    from gpt4all_rag.chat_models import ChatGPT4All
+    from gpt4all_rag.server.http_errors import to_api_error
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(ValidationError) as raised:
+        ChatGPT4All(model=str(broken))
+
+    error = to_api_error(raised.value)
+
+    assert error.status == 400 and error.code == "InvalidModelFileError"
+    assert error.message.startswith(f"{broken}: is not a GGUF model file")
