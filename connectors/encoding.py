@@ -26,6 +26,8 @@ _PREFERRED = ("cp1252", "gb18030", "cp932", "cp1251", "big5", "cp1250", "euc_kr"
 _DECLARED_ALIASES = {"iso8859_1": "cp1252", "latin_1": "cp1252", "ascii": "cp1252"}
 _CHAOS_TOLERANCE = 0.1
 _CONTROL_RATIO_LIMIT = 0.1
+_UTF16_NUL_SHARE = 0.3  # of the high bytes: NUL in Latin-script UTF-16 text
+_UTF16_STRAY_NULS = 0.01  # of the low bytes: NUL only for U+0000 or U+xx00 characters
 
 
 def _bom_encoding(data: bytes) -> str | None:
@@ -73,8 +75,9 @@ def looks_binary(text: str) -> bool:
 def decode_bytes(data: bytes, source: str, *, declared: Sequence[str] = ()) -> str:
     """Decode a text file's bytes, refusing binary data.
 
-    Order: a BOM; the ``declared`` encodings (e.g. an HTML meta charset) if they decode
-    cleanly; strict UTF-8; then charset-normalizer's detection.
+    Order: a BOM; UTF-16 without a BOM (told by where its NUL bytes fall); the ``declared``
+    encodings (e.g. an HTML meta charset) if they decode cleanly; strict UTF-8; UTF-8 with a
+    few bad bytes (each becomes U+FFFD); then charset-normalizer's detection.
 
     Args:
         data: The whole file.
@@ -85,8 +88,8 @@ def decode_bytes(data: bytes, source: str, *, declared: Sequence[str] = ()) -> s
         The text, without a BOM.
 
     Raises:
-        LoadError: The data is empty, has NUL bytes (and no UTF-16/32 BOM) or decodes
-            to nothing sensible.
+        LoadError: The data is empty, has NUL bytes (and is not UTF-16) or decodes to
+            nothing sensible.
     """
     if not data:
         raise LoadError(source, "empty file, nothing to index")
@@ -97,7 +100,10 @@ def decode_bytes(data: bytes, source: str, *, declared: Sequence[str] = ()) -> s
         except UnicodeDecodeError as exc:
             raise LoadError(source, f"starts with a {bom} BOM but is not {bom}: {exc}") from exc
     if b"\x00" in data:
-        raise LoadError(source, "binary file (it contains NUL bytes), not text; not indexed")
+        text = _utf16_without_bom(data)
+        if text is None:
+            raise LoadError(source, "binary file (it contains NUL bytes), not text; not indexed")
+        return text
     text = _decode_unmarked(data, declared)
     if text is None or looks_binary(text):
         raise LoadError(
@@ -120,4 +126,45 @@ def _decode_unmarked(data: bytes, declared: Sequence[str]) -> str | None:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return _detect(data)
+        return _mostly_utf8(data) or _detect(data)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few bad bytes (a cut, a stray byte), decoded with U+FFFD for each; None
+    when fewer of its non-ASCII sequences are valid UTF-8 than not (another encoding, then).
+
+    Single-byte encodings almost never form valid multi-byte UTF-8 sequences, so valid ones
+    outnumbering the invalid ones tells UTF-8 that was damaged from text in another encoding.
+    """
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for ch in text if ord(ch) > 0x7F) - text.count("\ufffd")
+    return text if valid > 0 and invalid <= valid else None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Text in UTF-16 without a BOM, told by its NUL bytes falling on one side of each pair
+    (Latin-script text in UTF-16 has a NUL in every other byte); None when it is not that."""
+    sample = data[:65536]
+    pairs = len(sample) // 2
+    if pairs == 0 or len(data) % 2:
+        return None
+    even_nuls = sample[0::2].count(0) / pairs
+    odd_nuls = sample[1::2].count(0) / pairs
+    if odd_nuls >= _UTF16_NUL_SHARE and even_nuls <= _UTF16_STRAY_NULS:
+        encoding = "utf-16-le"
+    elif even_nuls >= _UTF16_NUL_SHARE and odd_nuls <= _UTF16_STRAY_NULS:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    head = text[:65536]
+    words = any(ch.isalpha() for ch in head) and (
+        len(head) < 40 or any(ch.isspace() for ch in head)
+    )
+    if looks_binary(text) or not words or len(set(head)) < 4:
+        return None  # text has letters, spaces between words and more than a few characters
+    return text

@@ -32,7 +32,9 @@ __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "FoundFile",
     "GlobSet",
+    "IgnoredFile",
     "SkippedFile",
+    "unread_kind",
     "walk",
 ]
 
@@ -55,6 +57,24 @@ class SkippedFile:
 
     path: Path
     reason: str
+
+
+@dataclass(frozen=True)
+class IgnoredFile:
+    """A file of a kind no connector reads (yielded only when asked for, to be listed)."""
+
+    path: Path
+    reason: str
+
+
+def unread_kind(name: str) -> str:
+    """Why a file of this name is not read: its suffix, or that it has none."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return (
+        f"no connector reads {suffix} files"
+        if suffix
+        else "no connector reads files without a suffix"
+    )
 
 
 def _glob_regex(pattern: str) -> re.Pattern[str]:
@@ -172,6 +192,7 @@ class _Walker:
         exclude: Sequence[str],
         max_file_size: int,
         suffixes: Collection[str] | None,
+        report_ignored: bool = False,
     ) -> None:
         if max_file_size < 1:
             raise ValueError(f"max_file_size must be at least 1 byte, got {max_file_size}")
@@ -180,6 +201,7 @@ class _Walker:
         self.exclude = GlobSet(exclude)
         self.max_file_size = max_file_size
         self.suffixes = None if suffixes is None else {normalize_suffix(s) for s in suffixes}
+        self.report_ignored = report_ignored
         self.seen_files: set[Path] = set()
         self.seen_dirs: set[tuple[int, int]] = set()
 
@@ -231,7 +253,7 @@ class _Walker:
         elif (result := self.check_file(path, st)) is not None:
             yield result
 
-    def walk_dir(self, top: _Dir) -> Iterator[FoundFile | SkippedFile]:
+    def walk_dir(self, top: _Dir) -> Iterator[FoundFile | SkippedFile | IgnoredFile]:
         stack = [top]
         while stack:
             current = stack.pop()
@@ -252,7 +274,9 @@ class _Walker:
                     yield outcome
             stack.extend(reversed(subdirs))
 
-    def visit(self, entry: os.DirEntry[str], parent: _Dir) -> FoundFile | SkippedFile | _Dir | None:
+    def visit(
+        self, entry: os.DirEntry[str], parent: _Dir
+    ) -> FoundFile | SkippedFile | IgnoredFile | _Dir | None:
         """Decide about one directory entry: a folder to descend, a result, or nothing."""
         walked = Path(entry.path)
         is_link = entry.is_symlink()
@@ -264,8 +288,10 @@ class _Walker:
         rels = self.relatives(walked, real)
         if stat.S_ISDIR(st.st_mode):
             return self.visit_dir(walked, real, st, parent, rels)
-        if not self.wanted_suffix(real.name) or self.excluded(rels) or not self.included(rels):
+        if self.excluded(rels) or not self.included(rels):
             return None
+        if not self.wanted_suffix(real.name):
+            return IgnoredFile(walked, unread_kind(real.name)) if self.report_ignored else None
         if is_link and not real.is_relative_to(self.root):
             return SkippedFile(walked, f"symlink to {real}, outside the folder; not followed")
         if not stat.S_ISREG(st.st_mode):
@@ -302,7 +328,8 @@ def walk(
     exclude: Sequence[str] = (),
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     suffixes: Collection[str] | None = None,
-) -> Iterator[FoundFile | SkippedFile]:
+    report_ignored: bool = False,
+) -> Iterator[FoundFile | SkippedFile | IgnoredFile]:
     """Walk ``root`` and yield the files to index and the entries skipped with a reason.
 
     Args:
@@ -313,13 +340,15 @@ def walk(
         exclude: Globs relative to the root; matching files and folders are skipped.
         max_file_size: Larger files are yielded as SkippedFile, with the size and limit.
         suffixes: Suffixes to keep (e.g. ``get_registry().suffixes()``); None keeps all.
+        report_ignored: Yield files in the folders whose suffix is not kept as IgnoredFile
+            (hidden and excluded files stay unmentioned), so that they can be listed.
 
     Yields:
-        FoundFile (with its real path) or SkippedFile, in a deterministic order:
+        FoundFile (with its real path), SkippedFile or IgnoredFile, in a deterministic order:
         names sorted, a folder's files before its subfolders, depth first.
     """
     walker_root = Path(os.path.realpath(Path(root).expanduser().absolute()))
-    walker = _Walker(walker_root, include, exclude, max_file_size, suffixes)
+    walker = _Walker(walker_root, include, exclude, max_file_size, suffixes, report_ignored)
     try:
         st = walker_root.stat()
     except FileNotFoundError:

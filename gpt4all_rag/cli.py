@@ -11,14 +11,95 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
-from gpt4all_rag.config import EmbeddingBackend, ExtraBuffers, Settings
-from gpt4all_rag.errors import GPT4AllRagError
+from gpt4all_rag.config import (
+    MIN_N_CTX,
+    SETTING_NAMES,
+    EmbeddingBackend,
+    ExtraBuffers,
+    Settings,
+)
+from gpt4all_rag.errors import EXIT_INTERRUPTED, GPT4AllRagError, from_validation_error
+
+_FLAG_NAMES = {
+    **SETTING_NAMES,
+    "allowed_origins": "--allowed-origin",
+    "allowed_hosts": "--allowed-host",
+    "model": "--model",
+}
+"""How a user sets a field that a ValidationError names."""
+
+
+_UsageError: type[Exception] = next(
+    kind for kind in typer.BadParameter.__mro__ if kind.__name__ == "UsageError"
+)
+"""Click's usage error (typer vendors click in recent versions, so found through typer)."""
+
+
+class _OneLineErrors(TyperGroup):
+    """Ends a command on any error a user can cause with one line and its documented exit status
+    (docs/cli.md), never a traceback; Ctrl-C ends with status 130."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as error:
+            raise _usage_failure(error) from error
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise  # a command's own ending (its message is printed)
+        except _UsageError as error:
+            raise _usage_failure(error) from error
+        except KeyboardInterrupt:
+            err_console.print("Interrupted.", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (GPT4AllRagError, ValidationError) as error:
+            raise fail(error) from error
+        except Exception as error:
+            told = _explain(error, ctx.invoked_subcommand or ctx.info_name or "gpt4all-rag")
+            if told is None:
+                raise
+            raise fail(told) from error
+
+
+def _usage_failure(error: Exception) -> typer.Exit:
+    """A bad flag or argument in one line, with the command's --help to read."""
+    context = getattr(error, "ctx", None)
+    command = getattr(context, "command_path", None) or "gpt4all-rag"
+    message = error.format_message() if hasattr(error, "format_message") else str(error)
+    line = " ".join(message.split())
+    err_console.print(
+        f"[bold red]Error:[/] {escape(line)} (see: {escape(command)} --help)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(2)
+
+
+def _explain(error: Exception, command: str) -> GPT4AllRagError | None:
+    """A full disk or a lost Chroma server, told in one line; None for anything else."""
+    from gpt4all_rag.localdocs.failures import explain
+
+    try:
+        settings = run_settings()
+    except Exception:
+        return None
+    return explain(
+        error, home=settings.home, doing=f"running {command}", chroma_url=settings.chroma_url
+    )
+
 
 app = typer.Typer(
     name="gpt4all-rag",
+    cls=_OneLineErrors,
     help="Chat with your own files on your own CPU, offline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -46,7 +127,9 @@ def main(
         ),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,
-    n_ctx: Annotated[int | None, typer.Option(min=256, help="Context window in tokens.")] = None,
+    n_ctx: Annotated[
+        int | None, typer.Option(help=f"Context window in tokens (at least {MIN_N_CTX}).")
+    ] = None,
     chroma_url: Annotated[
         str | None, typer.Option(help="Chroma server URL (default: embedded).")
     ] = None,
@@ -97,9 +180,35 @@ def run_settings() -> Settings:
 
 
 def fail(error: Exception, code: int = 1) -> typer.Exit:
-    """Print a user-facing error and return the exit to raise."""
-    err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+    """Print a user-facing error on one line and return the exit to raise.
+
+    Args:
+        error: The error; a pydantic ``ValidationError`` is told as the setting or flag at fault.
+        code: Exit status for an error of another package; this package's errors carry theirs.
+    """
+    if isinstance(error, ValidationError):
+        error = from_validation_error(error, _FLAG_NAMES)
+    if isinstance(error, GPT4AllRagError):
+        code = error.exit_code
+    line = " ".join(str(error).split())
+    err_console.print(f"[bold red]Error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def print_table(headers: list[str], rows: list[list[str]], out: Console | None = None) -> None:
+    """A table that never cuts a cell: on a terminal long names and paths wrap inside their
+    column; elsewhere (a pipe, a file) one tab-separated line per row, headers first."""
+    out = out or console
+    if not out.is_terminal:
+        for row in [headers, *rows]:  # written as is: rich would expand the tabs
+            out.file.write("\t".join(printable(cell) for cell in row) + "\n")
+        return
+    table = Table()
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(_safe(cell) for cell in row))
+    out.print(table, highlight=False)
 
 
 def print_json(value: Any) -> None:
@@ -126,7 +235,7 @@ def models(as_json: JsonFlag = False) -> None:
             ]
         )
         return
-    table = Table("name", "architecture", "context", "template", "quant", "size", "path")
+    rows: list[list[str]] = []
     for entry in entries:
         if entry.spec is None:
             continue
@@ -134,16 +243,18 @@ def models(as_json: JsonFlag = False) -> None:
         name = f"{spec.name} (default)" if spec.is_default else spec.name
         template = "yes" if spec.has_chat_template else "no (completion style)"
         size = f"{spec.size_bytes / 1e6:.0f} MB"
-        table.add_row(
-            name,
-            spec.architecture,
-            str(spec.context_length),
-            template,
-            spec.quantization,
-            size,
-            str(spec.path),
+        rows.append(
+            [
+                name,
+                spec.architecture,
+                str(spec.context_length),
+                template,
+                spec.quantization,
+                size,
+                str(spec.path),
+            ]
         )
-    console.print(table)
+    print_table(["name", "architecture", "context", "template", "quant", "size", "path"], rows)
     for entry in entries:
         if entry.error:
             err_console.print(f"[yellow]Skipped[/] {entry.error}", highlight=False)
@@ -243,6 +354,37 @@ class _ProgressBar:
         )
 
 
+class _PlainProgress:
+    """Progress as a plain line on stderr every few seconds, for logs and pipes (no bar).
+
+    A run shorter than ``every`` seconds prints nothing.
+    """
+
+    def __init__(self, every: float = 5.0) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._every = every
+        self._next = self._clock() + every
+
+    def __call__(self, update: Any) -> None:
+        now = self._clock()
+        if update.phase == "done" or now < self._next:
+            return
+        self._next = now + self._every
+        total = f"/{update.files_total}" if update.files_total else ""
+        rate = f", {update.embeddings_per_second:.0f} emb/s" if update.embeddings_per_second else ""
+        eta = update.eta_seconds
+        left = "" if eta is None else f", about {int(eta) // 60}:{int(eta) % 60:02d} left"
+        err_console.print(
+            f"{update.phase.capitalize()}: {update.files_done}{total} files, "
+            f"{update.chunks_embedded} chunks embedded{rate}{left}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
 def _print_report(report: Any, collection: str) -> None:
     table = Table("added", "updated", "unchanged", "deleted", "failed", "chunks embedded")
     table.add_row(
@@ -254,7 +396,12 @@ def _print_report(report: Any, collection: str) -> None:
     console.print(f"Collection [bold]{collection}[/] (files):", highlight=False)
     console.print(table)
     for failed in report.failed:
-        err_console.print(f"[red]Failed[/] {failed.source}: {failed.error}", highlight=False)
+        err_console.print(
+            f"[red]Failed[/] {_safe(failed.source)}: {escape(failed.error)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_skipped(report.skipped)
     if report.spaceless_pages:
         count = sum(len(item.pages) for item in report.spaceless_pages)
         err_console.print(
@@ -263,7 +410,42 @@ def _print_report(report: Any, collection: str) -> None:
             highlight=False,
         )
         for item in report.spaceless_pages:
-            err_console.print(f"  {item.source}: {_page_ranges(item.pages)}", highlight=False)
+            err_console.print(
+                f"  {_safe(item.source)}: {_page_ranges(item.pages)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _print_skipped(skipped: list[Any], shown: int = 5) -> None:
+    """Files no connector reads, one line per reason with the first few names."""
+    by_reason: dict[str, list[str]] = {}
+    for item in skipped:
+        by_reason.setdefault(item.reason, []).append(item.source)
+    for reason, sources in by_reason.items():
+        names = ", ".join(_safe(_shown_path(source)) for source in sources[:shown])
+        more = f", ... ({len(sources) - shown} more)" if len(sources) > shown else ""
+        err_console.print(
+            f"[yellow]Skipped[/] {len(sources)} file(s), {escape(reason)}: {names}{more}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped (``\\n``, ``\\x1b``), so that a file name cannot
+    break a line, forge one, or send terminal escapes."""
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode()
+        for char in text
+    )
+
+
+def _safe(text: str) -> str:
+    """Printable and free of rich markup."""
+    return escape(printable(text))
 
 
 def _page_ranges(pages: list[int], limit: int = 8) -> str:
@@ -320,8 +502,6 @@ def index(
     2 when the run could not start (bad name or path, locked or mismatched collection).
     With --watch, the command keeps running and exits 0 on Ctrl-C.
     """
-    from pydantic import ValidationError
-
     from gpt4all_rag.localdocs import LocalDocs
     from gpt4all_rag.localdocs.splitting import SplitSettings
 
@@ -342,21 +522,23 @@ def index(
             "exclude": exclude or (),
             "rebuild": rebuild,
         }
-        if as_json:
-            report = docs.index(paths, **options)
+        if as_json or not err_console.is_terminal:
+            report = docs.index(paths, progress=_PlainProgress(), **options)
         else:
             bar = _ProgressBar()
             with bar.progress:
                 report = docs.index(paths, progress=bar, **options)
     except (GPT4AllRagError, ValidationError) as error:
         raise fail(error, 2) from error
+    except KeyboardInterrupt:
+        raise _stopped_indexing(collection, chroma_url) from None
     from gpt4all_rag.localdocs.watching import remember_folders
 
     remember_folders(docs, paths, watched=True if watch else None)  # the page can re-index it
     if as_json:
-        # spaceless_pages appears only when a page was flagged (docs/cli.md)
-        hidden = None if report.spaceless_pages else {"spaceless_pages"}
-        print_json(report.model_dump(mode="json", exclude=hidden))
+        # skipped and spaceless_pages appear only when not empty (docs/cli.md)
+        hidden = {key for key in ("skipped", "spaceless_pages") if not getattr(report, key)}
+        print_json(report.model_dump(mode="json", exclude=hidden or None))
     else:
         _print_report(report, collection)
     if watch:
@@ -386,6 +568,25 @@ def _watch(docs: Any, paths: list[Path], options: dict[str, Any], as_json: bool)
         keep_indexed(docs, paths, ran, **options)
 
 
+def _stopped_indexing(collection: str, chroma_url: str | None) -> typer.Exit:
+    """After Ctrl-C: what the collection kept, and how to resume."""
+    from gpt4all_rag.localdocs import LocalDocs
+
+    try:
+        info = LocalDocs(collection, settings=run_settings(), chroma_url=chroma_url).info()
+        kept = f"keeps the {info.files} file(s) ({info.chunks} chunks) indexed before the stop"
+    except GPT4AllRagError:
+        kept = "was not created"
+    err_console.print(
+        f"Stopped. Collection {collection!r} {kept}; run the same command again to resume "
+        f"(files already indexed are not read again).",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
 collections_app = typer.Typer(
     help="List collections, or remove one.", invoke_without_command=True, no_args_is_help=False
 )
@@ -411,21 +612,24 @@ def collections(
     if not infos:
         console.print("No collections yet. Create one with: gpt4all-rag index PATH -c NAME")
         return
-    table = Table("name", "files", "chunks", "embedding model", "chunking", "size", "location")
+    rows: list[list[str]] = []
     for info in infos:
         files = f"{info.files}" + (f" ({info.failed_files} failed)" if info.failed_files else "")
         name = info.name + (" (interrupted)" if info.interrupted else "")
         chunking = f"{info.chunk_tokens}/{info.overlap_tokens}" if info.chunk_tokens else "-"
-        table.add_row(
-            name,
-            files,
-            str(info.chunks),
-            info.embedding_model,
-            chunking,
-            _human_size(info.size_bytes),
-            info.location,
+        rows.append(
+            [
+                name,
+                files,
+                str(info.chunks),
+                info.embedding_model,
+                chunking,
+                _human_size(info.size_bytes),
+                info.location,
+            ]
         )
-    console.print(table)
+    headers = ["name", "files", "chunks", "embedding model", "chunking", "size", "location"]
+    print_table(headers, rows)
 
 
 @collections_app.command("remove")
@@ -462,6 +666,14 @@ def _open_collection(collection: str, chroma_url: str | None) -> Any:
 
     docs = LocalDocs(collection, settings=run_settings(), chroma_url=chroma_url)
     docs.check_embeddings()
+    if docs.is_empty:
+        err_console.print(
+            f"Collection {collection!r} is empty: no file in it has text yet. Add files with: "
+            f"gpt4all-rag index PATH --collection {collection}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     return docs
 
 
@@ -483,7 +695,10 @@ def _shown_path(source: str) -> str:
 
 
 def _location(source: str, page: int | None) -> str:
-    return f"{_shown_path(source)}:{page}" if page is not None else _shown_path(source)
+    """``path:page`` as printed: relative when under the working directory, control characters
+    escaped."""
+    shown = printable(_shown_path(source))
+    return f"{shown}:{page}" if page is not None else shown
 
 
 def _print_sources(answer: Any) -> None:
@@ -517,6 +732,14 @@ def _stream_answer(items: Any) -> Any:
     return answer
 
 
+SCORE_DECIMALS = 4
+"""Scores in JSON are rounded to this many decimals (more is float noise)."""
+
+
+def _rounded(score: Any) -> float | None:
+    return None if score is None else round(float(score), SCORE_DECIMALS)
+
+
 def _answer_json(answer: Any) -> dict[str, Any]:
     return {
         "answer": answer.answer,
@@ -525,7 +748,7 @@ def _answer_json(answer: Any) -> dict[str, Any]:
             {
                 "source": s.source,
                 "page": s.page,
-                "score": s.score,
+                "score": _rounded(s.score),
                 "cited": s.cited,
                 "quote": s.quote,
                 "snippet": s.snippet,
@@ -585,7 +808,7 @@ def search(
         {
             "source": str(d.metadata.get("source", "")),
             "page": d.metadata.get("page"),
-            "score": float(d.metadata.get("score", 0.0)),
+            "score": _rounded(d.metadata.get("score", 0.0)),
             "snippet": " ".join(d.page_content.split()),
         }
         for d in documents
@@ -631,9 +854,13 @@ def chat(
     while True:
         try:
             line = input("> ").strip()
-        except (EOFError, KeyboardInterrupt):
+        except EOFError:
             typer.echo()
             return
+        except KeyboardInterrupt:
+            typer.echo()
+            console.print("(Ctrl-D or /quit ends the chat)", highlight=False)
+            continue
         if not line:
             continue
         if line in ("/quit", "/exit", "/q"):
@@ -649,10 +876,26 @@ def chat(
         elif line.startswith("/"):
             console.print("Unknown command. Commands: /sources, /reset, /quit.")
         else:
-            try:
-                _stream_answer(session.ask(line))
-            except GPT4AllRagError as error:
-                err_console.print(f"[bold red]Error:[/] {error}", highlight=False)
+            _answer_in_chat(session, line)
+
+
+def _answer_in_chat(session: Any, question: str) -> None:
+    """Stream one answer; Ctrl-C stops this answer only (the conversation goes on without it),
+    and an error is printed, not fatal."""
+    items = session.ask(question)
+    try:
+        _stream_answer(items)
+    except KeyboardInterrupt:
+        typer.echo()
+        console.print(
+            "(answer stopped; the conversation goes on without it)", highlight=False, markup=False
+        )
+    except GPT4AllRagError as error:
+        err_console.print(
+            f"[bold red]Error:[/] {escape(str(error))}", highlight=False, soft_wrap=True
+        )
+    finally:
+        items.close()
 
 
 # --- serve: the OpenAI-compatible server and the web page ---------------------------------------
@@ -709,8 +952,6 @@ def serve(
     # with other programs, and spinning threads slowed generation several-fold on a busy machine.
     # Read when the OpenMP runtime loads, so set before any model; a user's own value wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from pydantic import ValidationError
-
     from gpt4all_rag.server.settings import is_loopback
 
     if not is_loopback(host) and not api_key:
@@ -719,6 +960,7 @@ def serve(
             "the network could use your models and read your collections. Pass --api-key KEY "
             "(or set GPT4ALL_RAG_API_KEY), or listen on 127.0.0.1.",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     try:

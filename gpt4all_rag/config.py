@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CHAT_MODEL = "gemma-3-270m"
@@ -26,6 +26,16 @@ llama.cpp build has AMX (its kernels crash there), ``on``/``off`` force them."""
 
 MAX_DEFAULT_N_CTX = 8192
 """Context windows default to the model's trained length, capped here."""
+
+DEFAULT_ANSWER_TOKENS = 256
+"""Tokens an answer from a collection may take (reserved in the context window)."""
+
+MIN_PROMPT_TOKENS = 256
+"""Room a question needs beside the answer: instructions, the question and one source."""
+
+MIN_N_CTX = DEFAULT_ANSWER_TOKENS + MIN_PROMPT_TOKENS
+"""Smallest context window that can answer from a collection (measured: at 330 tokens the bundled
+model had room for a one-word quote, at 384 a sentence; 512 leaves room for a real source)."""
 
 
 def physical_cores() -> int:
@@ -71,12 +81,31 @@ class Settings(BaseSettings):
     slightly, so its queries need it too)."""
     n_threads: int | None = Field(default=None, ge=1)
     """CPU threads for generation; None means the number of physical cores."""
-    n_ctx: int | None = Field(default=None, ge=256)
-    """Context window; None means the model's trained length capped at 8192."""
+    n_ctx: int | None = None
+    """Context window; None means the model's trained length capped at 8192. At least
+    ``MIN_N_CTX``: ``DEFAULT_ANSWER_TOKENS`` of it are reserved for the answer."""
     chroma_url: str | None = None
     """Chroma server URL (http://host:port); None means the embedded store under the home."""
     llama_extra_buffers: ExtraBuffers = "auto"
     """Load llama.cpp models with extra buffer types: ``auto`` (off where the build has AMX)."""
+
+    @field_validator("n_ctx")
+    @classmethod
+    def _leave_room_for_a_question(cls, n_ctx: int | None) -> int | None:
+        if n_ctx is not None and n_ctx < MIN_N_CTX:
+            raise ValueError(
+                f"a context window of {n_ctx} tokens cannot answer: {DEFAULT_ANSWER_TOKENS} are "
+                f"reserved for the answer and the question with one source needs "
+                f"{MIN_PROMPT_TOKENS} more; use at least {MIN_N_CTX}"
+            )
+        return n_ctx
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_folder(cls, home: Path) -> Path:
+        if home.exists() and not home.is_dir():
+            raise ValueError(f"{home} is a file, not a folder; give a folder for the data home")
+        return home
 
     @property
     def models_dir(self) -> Path:
@@ -112,3 +141,16 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget cached settings so that the next call rereads the environment (tests)."""
     _cached_settings.cache_clear()
+
+
+SETTING_NAMES = {
+    "home": "--home or GPT4ALL_RAG_HOME",
+    "chat_model": "--chat-model or GPT4ALL_RAG_CHAT_MODEL",
+    "embedding_model": "--embedding-model or GPT4ALL_RAG_EMBEDDING_MODEL",
+    "embedding_backend": "--embedding-backend or GPT4ALL_RAG_EMBEDDING_BACKEND",
+    "n_threads": "--threads or GPT4ALL_RAG_N_THREADS",
+    "n_ctx": "--n-ctx or GPT4ALL_RAG_N_CTX",
+    "chroma_url": "--chroma-url or GPT4ALL_RAG_CHROMA_URL",
+    "llama_extra_buffers": "--llama-extra-buffers or GPT4ALL_RAG_LLAMA_EXTRA_BUFFERS",
+}
+"""How a user sets each field of :class:`Settings`, for error messages."""

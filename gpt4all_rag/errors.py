@@ -1,10 +1,32 @@
-"""Errors shown to users: one base class, each message says what to do next."""
+"""Errors shown to users: one base class, each message says what to do next.
+
+Each class carries the exit status the CLI ends with (docs/cli.md lists them): 2 for input the
+user can fix (a path, a name, a model file, a setting), 3 for the machine's state (a full disk, a
+Chroma server gone) where a re-run resumes once it is fixed.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+EXIT_USAGE = 2
+"""Exit status of an error the user can fix in the command, its files or its settings."""
+EXIT_ENVIRONMENT = 3
+"""Exit status of an error in the machine's state (disk, server); nothing was lost."""
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 class GPT4AllRagError(Exception):
     """Base class of every error this package raises on purpose."""
+
+    exit_code: ClassVar[int] = EXIT_USAGE
+    """Exit status of the CLI when this error ends a command."""
 
 
 class ModelNotFoundError(GPT4AllRagError, LookupError):
@@ -18,15 +40,20 @@ class InvalidModelFileError(GPT4AllRagError, ValueError):
 class ContextOverflowError(GPT4AllRagError, ValueError):
     """A prompt that does not fit the model's context window."""
 
-    def __init__(self, prompt_tokens: int, max_new_tokens: int, n_ctx: int) -> None:
+    def __init__(
+        self, prompt_tokens: int, max_new_tokens: int, n_ctx: int, fix: str | None = None
+    ) -> None:
         self.prompt_tokens = prompt_tokens
         self.max_new_tokens = max_new_tokens
         self.n_ctx = n_ctx
         over = prompt_tokens + max_new_tokens - n_ctx
+        fix = fix or (
+            "Shorten the prompt, lower max_tokens, or load the model with a larger n_ctx "
+            "(--n-ctx or GPT4ALL_RAG_N_CTX on the command line)."
+        )
         super().__init__(
             f"The prompt is {prompt_tokens} tokens and {max_new_tokens} more are reserved for the "
-            f"answer, {over} over the context window of {n_ctx} tokens. Shorten the prompt, lower "
-            f"max_tokens, or load the model with a larger n_ctx."
+            f"answer, {over} over the context window of {n_ctx} tokens. {fix}"
         )
 
     @property
@@ -108,6 +135,8 @@ class IndexPathNotFoundError(GPT4AllRagError, FileNotFoundError):
 class VectorStoreUnavailableError(GPT4AllRagError, ConnectionError):
     """The Chroma server cannot be reached."""
 
+    exit_code = EXIT_ENVIRONMENT
+
     def __init__(self, url: str, reason: str) -> None:
         self.url = url
         super().__init__(
@@ -142,3 +171,82 @@ class EmptyQuestionError(GPT4AllRagError, ValueError):
 
     def __init__(self) -> None:
         super().__init__('The question is empty. Ask something, e.g. gpt4all-rag ask "What is X?"')
+
+
+class VectorStoreLostError(GPT4AllRagError, ConnectionError):
+    """The Chroma server stopped answering in the middle of an indexing run."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+    def __init__(self, url: str, collection: str, reason: str) -> None:
+        self.url = url
+        super().__init__(
+            f"Lost the Chroma server at {url} while indexing {collection!r} ({reason}). Nothing "
+            f"is lost: start the server again and re-run the same command; it resumes where this "
+            f"run stopped."
+        )
+
+
+class DiskFullError(GPT4AllRagError, OSError):
+    """The data home's disk filled up during a write."""
+
+    exit_code = EXIT_ENVIRONMENT
+
+    def __init__(self, home: Path, free_bytes: int | None, doing: str) -> None:
+        self.home = home
+        free = "unknown" if free_bytes is None else _megabytes(free_bytes)
+        super().__init__(
+            f"The disk of the data home {home} ran out of space while {doing} ({free} free now). "
+            f"Nothing is lost: free some space (or move the home with --home / GPT4ALL_RAG_HOME), "
+            f"then re-run the same command; it resumes where this run stopped."
+        )
+
+
+class InvalidSettingError(GPT4AllRagError, ValueError):
+    """A setting, flag or environment variable with a value that cannot work."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        super().__init__(f"Invalid {where}: {problem}")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size < 1e9 else f"{size / 1e9:.1f} GB"
+
+
+def from_validation_error(
+    error: ValidationError, names: Mapping[str, str] | None = None
+) -> GPT4AllRagError:
+    """One user-facing error for a pydantic ``ValidationError``.
+
+    A validator's own error of this package (pydantic wraps it: an ``InvalidModelFileError`` for
+    a broken .gguf, say) is returned as it was raised; otherwise the first problem is named with
+    the flag or variable that sets it.
+
+    Args:
+        error: The validation error.
+        names: How the user sets each field (``{"n_ctx": "--n-ctx or GPT4ALL_RAG_N_CTX"}``); a
+            field not listed is shown as ``--field-name``.
+    """
+    problems = error.errors()
+    for problem in problems:
+        cause = (problem.get("ctx") or {}).get("error")
+        if isinstance(cause, GPT4AllRagError):
+            return cause
+    if not problems:
+        return InvalidSettingError(error.title, str(error).splitlines()[0])
+    first = problems[0]
+    field = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))
+    shown = (names or {}).get(field) or (f"--{field.replace('_', '-')}" if field else error.title)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    value = first.get("input")
+    secret = "key" in field or "password" in field
+    hidden = secret or isinstance(value, Mapping) or value is None
+    given = "" if hidden else f" (got {_shown_value(value)})"
+    more = f"; {len(problems) - 1} more problem(s) after this one" if len(problems) > 1 else ""
+    return InvalidSettingError(shown, f"{message}{given}{more}.")
+
+
+def _shown_value(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."

@@ -15,6 +15,7 @@ from langchain_core.documents import Document
 from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
 from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
+from gpt4all_rag.localdocs.failures import explain
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
 from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
@@ -155,6 +156,12 @@ class LocalDocs:
     def exists(self) -> bool:
         """Whether the collection has been indexed here."""
         return self.ledger_path.is_file()
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the collection holds no chunk (never indexed, or indexed from no readable
+        file)."""
+        return not self.exists or read_summary(self.ledger_path).chunks == 0
 
     @property
     def keyword_index(self) -> KeywordIndex:
@@ -303,21 +310,56 @@ class LocalDocs:
         with CollectionLock(self.layout.lock_path(self.name), self.name):
             if rebuild:
                 self._drop()
-            with Ledger(self.ledger_path) as ledger:
-                split_settings = self._check_settings(ledger)
-                indexer = Indexer(
-                    ledger=ledger,
-                    store=partial(self._writable_store, ledger),
-                    embeddings=_CheckedEmbeddings(self.embeddings, ledger, self.name),
-                    loader=get_registry(),
-                    walk=walk,
-                    split=self._splitter(split_settings),
-                    batch_size=self._batch_size,
-                    max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
-                    progress=progress,
-                    store_is_missing=self._store_missing(ledger),
+            is_new = not self.exists
+            try:
+                with Ledger(self.ledger_path) as ledger:
+                    split_settings = self._check_settings(ledger)
+                    indexer = Indexer(
+                        ledger=ledger,
+                        store=partial(self._writable_store, ledger),
+                        embeddings=_CheckedEmbeddings(self.embeddings, ledger, self.name),
+                        loader=get_registry(),
+                        walk=walk,
+                        split=self._splitter(split_settings),
+                        batch_size=self._batch_size,
+                        max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
+                        progress=progress,
+                        store_is_missing=self._store_missing(ledger),
+                    )
+                    report = indexer.run(paths, include=include, exclude=exclude)
+                    if ledger.chunk_count() == 0:  # an empty collection exists in Chroma too
+                        self._writable_store(ledger)
+                    return report
+            except Exception as error:
+                if is_new:
+                    self._discard_if_unused()
+                told = explain(
+                    error,
+                    home=self.settings.home,
+                    doing=f"indexing {self.name!r}",
+                    chroma_url=self.layout.chroma_url,
+                    collection=self.name,
                 )
-                return indexer.run(paths, include=include, exclude=exclude)
+                if told is not None:
+                    raise told from error
+                raise
+
+    def _discard_if_unused(self) -> None:
+        """Remove a new collection whose first run failed before recording any file (the caller
+        holds the lock), so that a failed first run leaves nothing behind."""
+        if self.exists:
+            summary = read_summary(self.ledger_path)
+            if summary.files or summary.failed_files or summary.chunks:
+                return  # some work is recorded: a re-run resumes from it
+        if self._client is not None:
+            try:
+                drop_collection(self._client, self.name)
+            except Exception:  # a lost server or a full disk: keep the ledger, which matches
+                return  # the vectors left there, so that a re-run adopts and repairs them
+        self._vector_store = None
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(self.layout.collection_dir(self.name), ignore_errors=True)
 
     def _splitter(self, split_settings: SplitSettings) -> Callable[[Iterable[Document]], Any]:
         from gpt4all_rag.localdocs.splitting import split_documents

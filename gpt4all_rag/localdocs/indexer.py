@@ -34,7 +34,12 @@ from gpt4all_rag.localdocs.parse import (
     parse_ahead,
 )
 from gpt4all_rag.localdocs.progress import IndexProgress, ProgressTracker
-from gpt4all_rag.localdocs.report import FailedSource, IndexReport, SpacelessPages
+from gpt4all_rag.localdocs.report import (
+    FailedSource,
+    IndexReport,
+    SkippedSource,
+    SpacelessPages,
+)
 from gpt4all_rag.localdocs.scan import Candidate, ScanResult, Walker, resolve_roots, scan
 from gpt4all_rag.localdocs.store import VectorStore
 
@@ -198,6 +203,9 @@ class Indexer:
         for source, reason in found.skipped.items():
             self._report.failed.append(FailedSource(source=source, error=reason))
             tracker.file_done()
+        self._report.skipped = [
+            SkippedSource(source=source, reason=reason) for source, reason in found.ignored.items()
+        ]
         work: list[tuple[Candidate, str | None]] = []
         for candidate in found.candidates:
             state = known.get(candidate.source)

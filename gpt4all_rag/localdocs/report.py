@@ -16,6 +16,17 @@ class FailedSource(BaseModel):
     """Why it failed or was skipped, in words a user can act on."""
 
 
+class SkippedSource(BaseModel):
+    """One file left out on purpose: no connector reads its kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    """Path of the file."""
+    reason: str
+    """Why it was left out (``no connector reads .png files``)."""
+
+
 class SpacelessPages(BaseModel):
     """A file with pages whose text looks space-less (its words run together)."""
 
@@ -44,6 +55,9 @@ class IndexReport(BaseModel):
     """Chunks run through the embedding model (vectors reused from the collection do not count)."""
     failed: list[FailedSource] = Field(default_factory=list)
     """Files that could not be indexed, each with its reason."""
+    skipped: list[SkippedSource] = Field(default_factory=list)
+    """Files in the indexed folders of a kind no connector reads (``LICENSE``, ``photo.png``);
+    they do not count as failed."""
     spaceless_pages: list[SpacelessPages] = Field(default_factory=list)
     """Files read in this run with pages whose words look run together (metadata
     ``spaceless``); keyword search and answers may miss those pages."""

@@ -7,10 +7,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.folder import FoundFile, SkippedFile
+from connectors.folder import FoundFile, IgnoredFile, SkippedFile
 from gpt4all_rag.errors import IndexPathNotFoundError
 
-Walker = Callable[..., Iterator[FoundFile | SkippedFile]]
+Walker = Callable[..., Iterator[FoundFile | SkippedFile | IgnoredFile]]
 """``connectors.folder.walk`` or a function with its signature."""
 
 
@@ -35,6 +35,8 @@ class ScanResult:
     """Files to index, one per resolved path."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Files the walker refused (too large, symlink loop, unreadable, ...) with the reason."""
+    ignored: dict[str, str] = field(default_factory=dict)
+    """Files of a kind no connector reads, with the reason (listed, not failed)."""
 
     def covers(self, source: str) -> bool:
         """Whether a recorded source lies under one of the indexed paths."""
@@ -86,19 +88,41 @@ def scan(
             exclude=exclude,
             max_file_size=max_file_size,
             suffixes=suffixes,
+            report_ignored=True,
         )
         for entry in entries:
             # a refused entry is named as the user sees it (a loop or dangling link has no target)
-            skipped = isinstance(entry, SkippedFile)
-            source = str(entry.path.absolute() if skipped else _resolve(entry.path))
+            as_seen = isinstance(entry, (SkippedFile, IgnoredFile))
+            source = str(entry.path.absolute() if as_seen else _resolve(entry.path))
             if source in seen:
                 continue
             seen.add(source)
-            if isinstance(entry, SkippedFile):
+            if not _is_utf8(source):
+                result.skipped[escaped_path(source)] = BAD_NAME_REASON
+            elif isinstance(entry, SkippedFile):
                 result.skipped[source] = entry.reason
+            elif isinstance(entry, IgnoredFile):
+                result.ignored[source] = entry.reason
             else:
                 result.candidates.append(Candidate(source, entry.path, entry.size, entry.mtime_ns))
     return result
+
+
+BAD_NAME_REASON = "the file name is not valid UTF-8; rename the file to index it"
+"""Why a file whose name cannot be stored (the ledger and Chroma keep text) is skipped."""
+
+
+def escaped_path(source: str) -> str:
+    """A path as printable text: undecodable bytes become ``\\xNN`` escapes."""
+    return os.fsencode(source).decode("utf-8", "backslashreplace")
+
+
+def _is_utf8(source: str) -> bool:
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _resolve(path: Path) -> Path:

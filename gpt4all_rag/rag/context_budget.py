@@ -55,7 +55,13 @@ def fit_texts(
         kept.pop()
     bare = measure([])
     if bare > budget.prompt_limit:
-        raise ContextOverflowError(bare, budget.answer_tokens, budget.context_size)
+        raise ContextOverflowError(
+            bare,
+            budget.answer_tokens,
+            budget.context_size,
+            fix="Shorten the question, or load the model with a larger context window (n_ctx; "
+            "--n-ctx or GPT4ALL_RAG_N_CTX on the command line).",
+        )
     if not texts:
         return []
     cut = _longest_fitting_prefix(texts[0], lambda text: measure([text]), budget.prompt_limit)

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from gpt4all_rag import __version__
@@ -30,6 +29,7 @@ from gpt4all_rag.server.security import (
     ApiKeyMiddleware,
     BodyLimitMiddleware,
     HostCheckMiddleware,
+    OpenAICORSMiddleware,
     OriginCheckMiddleware,
 )
 from gpt4all_rag.server.served_models import ModelCatalog
@@ -100,7 +100,7 @@ def _add_guards(app: FastAPI, settings: ServerSettings) -> None:
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(ApiKeyMiddleware, key=settings.key())
     app.add_middleware(
-        CORSMiddleware,
+        OpenAICORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
         allow_headers=["*"],  # any request header, but only ever for the listed origins

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gpt4all_rag.errors import (
@@ -17,6 +18,7 @@ from gpt4all_rag.errors import (
     GPT4AllRagError,
     InvalidCollectionNameError,
     ModelNotFoundError,
+    from_validation_error,
 )
 
 logger = logging.getLogger("gpt4all_rag.server")
@@ -71,6 +73,8 @@ def to_api_error(error: BaseException) -> APIError:
     """The OpenAI-shaped error for any exception the routes let through."""
     if isinstance(error, APIError):
         return error
+    if isinstance(error, ValidationError):  # a validator's own error, rewrapped by pydantic
+        return to_api_error(from_validation_error(error))
     if isinstance(error, ModelNotFoundError):
         return APIError(404, str(error), code="model_not_found", param="model")
     if isinstance(error, CollectionNotFoundError):

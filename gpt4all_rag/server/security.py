@@ -9,9 +9,16 @@ from __future__ import annotations
 import hmac
 
 from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gpt4all_rag.server.http_errors import APIError, unauthorized
+
+DRAIN_FACTOR = 16
+"""A body up to this many times the limit is read to its end before the 413 is sent."""
+DRAIN_MIN_BYTES = 16 * 1_048_576
+"""... and any body up to this size (16 MiB), whatever the limit."""
 
 
 def _host_name(host_header: str) -> str:
@@ -34,10 +41,22 @@ class HostCheckMiddleware:
         self.allowed = allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.allowed is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = _host_name(Headers(scope=scope).get("host", ""))
+        hosts = Headers(scope=scope).getlist("host")
+        if len(hosts) > 1:  # RFC 9112: a request with more than one Host is refused
+            error = APIError(
+                400,
+                f"The request has {len(hosts)} Host headers; send exactly one.",
+                code="invalid_host",
+            )
+            await error.response()(scope, receive, send)
+            return
+        if self.allowed is None:
+            await self.app(scope, receive, send)
+            return
+        host = _host_name(hosts[0] if hosts else "")
         if host not in self.allowed:
             error = APIError(
                 400,
@@ -82,6 +101,24 @@ class OriginCheckMiddleware:
 def _same_origin(origin: str, headers: Headers, scope: Scope) -> bool:
     scheme = scope.get("scheme", "http")
     return origin.lower() == f"{scheme}://{headers.get('host', '').lower()}"
+
+
+class OpenAICORSMiddleware(CORSMiddleware):
+    """CORS for the allowed origins only; a refused preflight gets OpenAI's error shape (JSON),
+    like every other error of the server, instead of Starlette's plain text."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        reason = bytes(response.body).decode(errors="replace")
+        error = APIError(
+            response.status_code,
+            f"{reason}. Cross-origin calls are allowed only from the origins the server was "
+            "started with (--allowed-origin); the server's own page needs no preflight.",
+            code="cors_preflight_refused",
+        )
+        return error.response(headers={"Vary": "Origin"})
 
 
 class ApiKeyMiddleware:
@@ -139,7 +176,7 @@ class BodyLimitMiddleware:
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, int(declared))
             return
         body = bytearray()
         more = True
@@ -148,13 +185,23 @@ class BodyLimitMiddleware:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._too_large(scope, receive, send)
-                return
             more = bool(message.get("more_body", False))
+            if len(body) > self.limit:
+                await self._too_large(scope, receive, send, len(body) if more else None)
+                return
         await self.app(scope, _replay(bytes(body), receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, received: int | None
+    ) -> None:
+        """Send 413 after reading (and dropping) the rest of a body of reasonable size, so that
+        the client finishes sending and reads the reply: answering mid-upload makes the client
+        see "connection reset" instead, and the openai client then retries in vain."""
+        if received is not None and received <= max(self.limit * DRAIN_FACTOR, DRAIN_MIN_BYTES):
+            await _drain(receive)
+        await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = APIError(
             413,
             f"The request body is over the server's limit of {self.limit} bytes "
@@ -162,6 +209,14 @@ class BodyLimitMiddleware:
             code="request_too_large",
         )
         await error.response(headers={"Connection": "close"})(scope, receive, send)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read a request body to its end, dropping it."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

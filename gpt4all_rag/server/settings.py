@@ -12,6 +12,10 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 _ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 
+BASE_MODEL_TEMPERATURE = 0.0
+"""Measured with bench/base_model_temperature.py on the bundled Gemma 3 270M base model: see
+docs/benchmarks.md (sampling made its everyday answers wrong or empty more often)."""
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` (a name or an address) only accepts connections from this machine."""
@@ -41,7 +45,7 @@ class ServerSettings(BaseModel):
     """Address to listen on; anything but loopback requires ``api_key``."""
     port: int = Field(default=4891, ge=1, le=65535)
     """TCP port."""
-    api_key: SecretStr | None = Field(default=None, min_length=8, max_length=512)
+    api_key: SecretStr | None = Field(default=None, max_length=512)
     """Bearer token every ``/v1`` request must carry; None means no key (loopback only)."""
     allowed_origins: list[str] = Field(default_factory=list, max_length=64)
     """Web origins (``scheme://host[:port]``) allowed to call the API from a browser (CORS).
@@ -56,6 +60,10 @@ class ServerSettings(BaseModel):
     default_max_tokens: int = Field(default=512, ge=1, le=131_072)
     """Reply budget of a chat or completion request that gives no ``max_tokens`` (capped by
     ``max_tokens_limit``); LocalDocs answers then use the answer chain's own budget."""
+    base_model_temperature: float = Field(default=BASE_MODEL_TEMPERATURE, ge=0, le=2)
+    """Temperature of a plain chat request that gives none, for a model without a chat
+    template (a base model, prompted completion-style); models with a template keep their own
+    default."""
     max_waiting: int = Field(default=64, ge=1, le=4096)
     """Requests that may wait for one model; more get 503."""
     queue_timeout: float = Field(default=600.0, gt=0, le=3600)
@@ -68,6 +76,20 @@ class ServerSettings(BaseModel):
     @classmethod
     def _strip_host(cls, host: str) -> str:
         return host.strip().strip("[]")
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_has_text(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        value = key.get_secret_value()
+        if len(value.strip()) < 8 or value != value.strip():
+            raise ValueError(
+                "the API key needs at least 8 characters that are not spaces, and no space at "
+                "either end; make one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(24))'"
+            )
+        return key
 
     @field_validator("allowed_origins")
     @classmethod

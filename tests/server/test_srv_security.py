@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import httpx
+import openai
 import pytest
 from srv_helpers import ALLOWED_ORIGIN, API_KEY, MAX_BODY_BYTES, RunningServer
 
@@ -139,3 +140,55 @@ def test_the_page_loads_nothing_from_elsewhere(server: RunningServer) -> None:
         text = httpx.get(f"{server.url}/{name}").text
         assert "http://" not in text and "https://" not in text, name
     assert httpx.get(f"{server.url}/docs").status_code == 404  # Swagger UI would load a CDN
+
+
+def test_two_host_headers_are_refused_even_with_a_valid_one_first(server: RunningServer) -> None:
+    import socket
+
+    request = (
+        "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
+        f"Authorization: Bearer {API_KEY}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert b'"code":"invalid_host"' in body and b"Host headers" in body
+
+
+def test_a_refused_cors_preflight_uses_the_error_shape(server: RunningServer) -> None:
+    for origin in (f"http://127.0.0.1:{server.port}", "http://other.example"):
+        response = httpx.options(
+            f"{server.api}/chat/completions",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        if origin.startswith("http://other"):
+            assert response.status_code == 403  # refused before CORS: not this server's page
+        else:
+            assert response.status_code == 400
+            assert _error(response)["code"] == "cors_preflight_refused"
+
+
+def test_an_upload_over_the_limit_gets_a_readable_413_not_a_reset(server: RunningServer) -> None:
+    big = "word " * (3_000_000 // 5)  # 3 MB, far over the 64 KiB limit
+    client = server.client()  # no retries: a reset would show as APIConnectionError
+    with pytest.raises(openai.APIStatusError) as raised:
+        client.embeddings.create(model="all-MiniLM-L6-v2", input=big)
+    assert raised.value.status_code == 413
+    assert "over the server's limit" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "field", ["max_tokens", "max_completion_tokens", "temperature", "top_p", "seed"]
+)
+def test_booleans_are_not_numbers(server: RunningServer, field: str) -> None:
+    body = {"model": "default", "messages": [{"role": "user", "content": "Hi"}], field: True}
+    response = httpx.post(f"{server.api}/chat/completions", json=body, headers=AUTH)
+    assert response.status_code == 400 and _error(response)["param"] == field

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from gpt4all_rag.async_bridge import iterate_in_thread
 from gpt4all_rag.chat_models import ChatGPT4All
 from gpt4all_rag.server.collection_answers import answer_items, check_collections, source_dicts
+from gpt4all_rag.server.http_errors import APIError
 from gpt4all_rag.server.messages import split_question, to_langchain, tool_call_deltas
 from gpt4all_rag.server.schemas import (
     AssistantMessage,
@@ -121,22 +122,62 @@ async def chat_completions(body: ChatCompletionRequest, request: Request) -> Res
     if body.collections:
         answer_tokens = max_tokens if body.wanted_tokens() is not None else None
         return await _localdocs(request, state, body, llm, answer_tokens)
-    chunks = _model_chunks(
-        state, llm, to_langchain(body.messages), body.stop_list(), _sampling(body, max_tokens)
-    )
+    options = _sampling(body, max_tokens)
+    if body.temperature is None and not spec.has_chat_template:
+        options["temperature"] = state.settings.base_model_temperature
+    messages, stop = to_langchain(body.messages), body.stop_list()
+    chunks = _model_chunks(state, llm, messages, stop, options)
+    greedy = None
+    if options.get("temperature", llm.temperature) > 0:
+
+        def greedy() -> AsyncIterator[AIMessageChunk]:
+            return _model_chunks(state, llm, messages, stop, {**options, "temperature": 0.0})
+
     first = await start(request, chunks)
     if body.stream:
-        return EventStream(_chat_events(ChunkWriter(spec.name), first, chunks, body))
-    return JSONResponse(await unless_disconnected(request, _whole_reply(spec.name, first, chunks)))
+        return EventStream(_chat_events(ChunkWriter(spec.name), first, chunks, body, greedy))
+    reply = _whole_reply(spec.name, first, chunks, greedy)
+    return JSONResponse(await unless_disconnected(request, reply))
 
 
-async def _whole_reply(
-    model: str, first: AIMessageChunk | None, chunks: AsyncIterator[AIMessageChunk]
-) -> dict[str, Any]:
+GreedyRetry = Callable[[], AsyncIterator[AIMessageChunk]] | None
+"""Starts the same request again at temperature 0 (None when it already was greedy)."""
+
+
+def _empty_reply() -> APIError:
+    return APIError(
+        422,
+        "The model gave an empty reply, also when asked again greedily (temperature 0). "
+        "Rephrase the message, or use a model with a chat template (GET /v1/models).",
+        type="server_error",
+        code="empty_reply",
+    )
+
+
+def _is_empty(chunk: AIMessageChunk) -> bool:
+    return not chunk.text.strip() and not chunk.tool_calls and not chunk.tool_call_chunks
+
+
+async def _merged(first: AIMessageChunk | None, chunks: AsyncIterator[AIMessageChunk]) -> Any:
     merged = first or AIMessageChunk(content="")
     async with closing(chunks):
         async for chunk in chunks:
             merged = merged + chunk
+    return merged
+
+
+async def _whole_reply(
+    model: str,
+    first: AIMessageChunk | None,
+    chunks: AsyncIterator[AIMessageChunk],
+    greedy: GreedyRetry = None,
+) -> dict[str, Any]:
+    merged = await _merged(first, chunks)
+    if _is_empty(merged) and greedy is not None:
+        retry = greedy()
+        merged = await _merged(await anext(retry, None), retry)
+    if _is_empty(merged):
+        raise _empty_reply()
     calls = [
         ToolCall(
             id=call["id"] or "",
@@ -164,20 +205,31 @@ async def _chat_events(
     first: AIMessageChunk | None,
     chunks: AsyncIterator[AIMessageChunk],
     body: ChatCompletionRequest,
+    greedy: GreedyRetry = None,
 ) -> AsyncIterator[bytes]:
     yield writer.choice({"role": "assistant", "content": ""})
     finish, usage = "stop", None
+    said = False  # anything but whitespace sent yet
     try:
-        async with closing(chunks):
-            chunk = first
-            while chunk is not None:
-                if chunk.tool_call_chunks:
-                    yield writer.choice({"tool_calls": tool_call_deltas(chunk)})
-                elif chunk.text:
-                    yield writer.choice({"content": chunk.text})
-                finish = chunk.response_metadata.get("finish_reason", finish)
-                usage = _usage(chunk) or usage
-                chunk = await anext(chunks, None)
+        for attempt in (1, 2):
+            async with closing(chunks):
+                chunk = first
+                while chunk is not None:
+                    if chunk.tool_call_chunks:
+                        said = True
+                        yield writer.choice({"tool_calls": tool_call_deltas(chunk)})
+                    elif chunk.text:
+                        said = said or bool(chunk.text.strip())
+                        yield writer.choice({"content": chunk.text})
+                    finish = chunk.response_metadata.get("finish_reason", finish)
+                    usage = _usage(chunk) or usage
+                    chunk = await anext(chunks, None)
+            if said or greedy is None or attempt == 2:
+                break
+            chunks = greedy()  # an empty reply is asked again, greedily, on the same stream
+            first = await anext(chunks, None)
+        if not said:
+            raise _empty_reply()
     except Exception as error:
         async for event in error_events(error):
             yield event

@@ -127,3 +127,39 @@ def test_title_in_loaded_rst_and_plain_text(tmp_path: Path) -> None:
     [txt] = get_registry().load(tmp_path / "notes.txt")
     assert rst.metadata["title"] == "User Guide"
     assert txt.metadata["title"] == "notes.txt"
+
+
+UNICODE = "Ein ünïcödé Text: Größe, naïve résumé, 你好.\n"
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\xe9", b"\xc3", b"\xff\xfe\x81"])
+def test_utf8_with_a_few_bad_bytes_stays_utf8(tmp_path: Path, bad: bytes) -> None:
+    path = tmp_path / "damaged.txt"
+    body = UNICODE.encode()
+    path.write_bytes(body[:20] + bad + body[20:] * 3)
+
+    text = load_text(path)
+
+    assert "ünïcödé" in text and "你好" in text and "Ã" not in text
+    assert "\ufffd" in text  # each bad byte is shown as a replacement character
+
+
+def test_one_stray_legacy_byte_in_ascii_is_still_detected(tmp_path: Path) -> None:
+    path = tmp_path / "legacy.txt"
+    path.write_bytes("Plain English text with one café in it.\n".encode("cp1252"))
+    assert load_text(path) == "Plain English text with one café in it.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", [FRENCH + GERMAN, "Plain ASCII in UTF-16.\n" * 3])
+def test_utf16_without_bom_is_detected(tmp_path: Path, encoding: str, text: str) -> None:
+    path = tmp_path / "wide.txt"
+    path.write_bytes(text.encode(encoding))
+    assert load_text(path) == text
+
+
+def test_binary_with_nul_bytes_in_pairs_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "samples.txt"
+    path.write_bytes(bytes(value for n in range(2000) for value in (n % 31, 0)))
+    with pytest.raises(LoadError, match="binary file"):
+        get_registry().load(path)

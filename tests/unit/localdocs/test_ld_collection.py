@@ -188,3 +188,43 @@ def test_backend_follows_the_collections_vectors() -> None:
     assert backend_for("all-MiniLM-L6-v2:384:int8", "torch") == "onnx-int8"
     assert backend_for("all-MiniLM-L6-v2:384", "onnx-int8") == "torch"
     assert backend_for("all-MiniLM-L6-v2:384", "onnx") == "onnx"
+
+
+def test_an_empty_folder_makes_an_empty_collection_that_search_accepts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    report = make(settings, "empty").index([empty])
+
+    assert (report.added, report.failed) == (0, [])
+    docs = make(settings, "empty")
+    assert docs.vector_search("anything", k=3) == []
+    assert docs.as_retriever(k=3).invoke("anything") == []
+    (info,) = LocalDocs.list_collections(settings)
+    assert (info.name, info.files, info.chunks, info.interrupted) == ("empty", 0, 0, False)
+
+
+def test_a_failed_first_run_leaves_no_collection(settings: Settings, tmp_path: Path) -> None:
+    from gpt4all_rag.errors import IndexPathNotFoundError
+
+    with pytest.raises(IndexPathNotFoundError):
+        make(settings, "brandnew").index([tmp_path / "no-such-path"])
+
+    assert LocalDocs.list_collections(settings) == []
+    assert not make(settings, "brandnew").layout.collection_dir("brandnew").exists()
+    with pytest.raises(CollectionNotFoundError):
+        make(settings, "brandnew").info()
+
+
+def test_a_failed_later_run_keeps_the_collection(
+    settings: Settings, folder: Path, tmp_path: Path
+) -> None:
+    from gpt4all_rag.errors import IndexPathNotFoundError
+
+    make(settings).index([folder])
+    with pytest.raises(IndexPathNotFoundError):
+        make(settings).index([tmp_path / "no-such-path"])
+
+    (info,) = LocalDocs.list_collections(settings)
+    assert info.files == 2 and not info.interrupted

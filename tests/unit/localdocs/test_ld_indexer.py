@@ -244,3 +244,42 @@ def test_old_unchanged_files_are_not_read(harness: Harness, write: Write) -> Non
 
     assert report.unchanged == 1 and report.failed == []
     assert [t for t, _ in harness.chroma().values()] == ["Alpha one."]
+
+
+def test_file_name_that_is_not_utf8_is_reported_and_the_rest_indexed(
+    harness: Harness, write: Write
+) -> None:
+    root = write("good.txt", ALPHA).parent
+    with open(os.fsencode(root) + b"/caf\xe9.txt", "wb") as bad:
+        bad.write(b"Bad name.")
+
+    first = harness.run(root)
+    second = harness.run(root)
+
+    for report in (first, second):
+        assert [f.source for f in report.failed] == [f"{root.resolve()}/caf\\xe9.txt"]
+        assert "not valid UTF-8" in report.failed[0].error
+    assert first.added == 1 and second.unchanged == 1
+    assert sorted(t for t, _ in harness.chroma().values()) == sorted(ALPHA.split("\n\n"))
+    with Ledger(harness.ledger_path) as ledger:
+        assert not ledger.interrupted
+
+
+def test_files_no_connector_reads_are_listed_as_skipped_not_failed(
+    harness: Harness, write: Write
+) -> None:
+    root = write("a.txt", ALPHA).parent
+    write("LICENSE", "Permission is hereby granted.")
+    write("GPL-2", "GNU General Public License.")
+    write("photo.xyz", "not read")
+    write(".hidden", "hidden files stay unmentioned")
+
+    report = harness.run(root)
+
+    assert report.added == 1 and report.failed == []
+    skipped = {Path(item.source).name: item.reason for item in report.skipped}
+    assert skipped == {
+        "GPL-2": "no connector reads files without a suffix",
+        "LICENSE": "no connector reads files without a suffix",
+        "photo.xyz": "no connector reads .xyz files",
+    }
