@@ -46,8 +46,13 @@ class Indexable(Protocol):
         ...
 
 
-class JobCancelled(Exception):
-    """Raised inside a running job to stop it."""
+class JobCancelled(BaseException):
+    """Raised inside a running job to stop it.
+
+    A ``BaseException``, like ``KeyboardInterrupt`` and ``asyncio.CancelledError``: what the
+    run did is kept for the next run to resume (a failed first run, an ``Exception``, is
+    discarded instead), and no ``except Exception`` on the way turns it into a failure.
+    """
 
 
 @dataclass

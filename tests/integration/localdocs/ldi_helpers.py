@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +32,49 @@ def paragraphs(seed: int, count: int) -> str:
         picked = [SENTENCES[(seed + index + k) % len(SENTENCES)] for k in range(3)]
         out.append(f"Section {seed}.{index}. " + " ".join(picked))
     return "\n\n".join(out)
+
+
+CORPUS_WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "model",
+    "data",
+    "file",
+    "linear",
+    "regression",
+    "value",
+    "function",
+    "plot",
+    "returns",
+    "argument",
+    "default",
+    "option",
+    "table",
+    "column",
+    "index",
+    "vector",
+    "matrix",
+    "Paris",
+    "France",
+    "river",
+    "mountain",
+]
+
+
+def word_corpus(root: Path, seed: int) -> Path:
+    """Five text files of 300 random-word paragraphs each, every paragraph unique: a folder big
+    enough to interrupt mid-run."""
+    rng = random.Random(seed)
+    root.mkdir()
+    for number in range(5):
+        paragraphs = (
+            " ".join(rng.choice(CORPUS_WORDS) for _ in range(60)) + f" unique{number}x{index}."
+            for index in range(300)
+        )
+        (root / f"f{number}.txt").write_text("\n\n".join(paragraphs))
+    return root
 
 
 def write_pdf(path: Path, pages: list[str]) -> Path:

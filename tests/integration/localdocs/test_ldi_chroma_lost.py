@@ -3,7 +3,6 @@ that a re-run resumes; after the server restarts, the re-run ends exact."""
 
 from __future__ import annotations
 
-import random
 import shutil
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ldi_helpers import assert_exact
+from ldi_helpers import assert_exact, word_corpus
 from local_ports import free_port
 
 from gpt4all_rag.config import Settings
@@ -23,21 +22,6 @@ from gpt4all_rag.localdocs import LocalDocs
 pytestmark = [pytest.mark.models, pytest.mark.slow, pytest.mark.chroma_server]
 
 CLI = [sys.executable, "-c", "from gpt4all_rag.cli import app; app()"]
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "model",
-    "data",
-    "file",
-    "linear",
-    "plot",
-    "table",
-    "column",
-    "index",
-    "vector",
-]
 
 
 class ChromaServer:
@@ -84,22 +68,10 @@ def server(tmp_path: Path) -> Iterator[ChromaServer]:
         chroma.kill()
 
 
-def _corpus(root: Path) -> Path:
-    rng = random.Random(5)
-    root.mkdir()
-    for number in range(5):
-        paragraphs = (
-            " ".join(rng.choice(WORDS) for _ in range(60)) + f" unique{number}x{index}."
-            for index in range(300)
-        )
-        (root / f"f{number}.txt").write_text("\n\n".join(paragraphs))
-    return root
-
-
 def test_a_lost_chroma_server_is_one_line_and_a_rerun_ends_exact(
     tmp_home: Path, tmp_path: Path, server: ChromaServer, embeddings: GPT4AllEmbeddings
 ) -> None:
-    root = _corpus(tmp_path / "docs")
+    root = word_corpus(tmp_path / "docs", seed=5)
     command = [*CLI, "index", str(root), "-c", "remote", "--chroma-url", server.url, "--json"]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert child.stderr is not None

@@ -8,14 +8,13 @@ allowed.
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ldi_helpers import assert_exact
+from ldi_helpers import assert_exact, word_corpus
 
 from gpt4all_rag.config import Settings, reset_settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings, configured_embeddings
@@ -24,33 +23,6 @@ from gpt4all_rag.localdocs import LocalDocs
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
 CLI = [sys.executable, "-c", "from gpt4all_rag.cli import app; app()"]
-WORDS = [
-    "alpha",
-    "beta",
-    "gamma",
-    "delta",
-    "model",
-    "data",
-    "file",
-    "linear",
-    "regression",
-    "value",
-    "function",
-    "plot",
-    "returns",
-    "argument",
-    "default",
-    "option",
-    "table",
-    "column",
-    "index",
-    "vector",
-    "matrix",
-    "Paris",
-    "France",
-    "river",
-    "mountain",
-]
 
 
 def _mount_tmpfs(path: Path, megabytes: int, remount: bool = False) -> subprocess.CompletedProcess:
@@ -85,23 +57,11 @@ def small_home(
         subprocess.run(["umount", "-l", str(home)], check=False)
 
 
-def _corpus(root: Path) -> Path:
-    rng = random.Random(3)
-    root.mkdir()
-    for number in range(5):
-        paragraphs = (
-            " ".join(rng.choice(WORDS) for _ in range(60)) + f" unique{number}x{index}."
-            for index in range(300)
-        )
-        (root / f"f{number}.txt").write_text("\n\n".join(paragraphs))
-    return root
-
-
 def test_a_full_disk_is_one_line_and_a_rerun_ends_exact(
     small_home: Path, tmp_path: Path, embeddings: GPT4AllEmbeddings
 ) -> None:
     assert (small_home / "embeddings").resolve().is_dir()  # the export is shared, not redone
-    root = _corpus(tmp_path / "docs")
+    root = word_corpus(tmp_path / "docs", seed=3)
     command = [*CLI, "index", str(root), "-c", "full", "--json"]
 
     full = subprocess.run(command, capture_output=True, text=True, timeout=900)

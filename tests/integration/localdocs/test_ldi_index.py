@@ -124,7 +124,8 @@ def test_default_backend_indexes_and_searches_without_torch(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    GPT4AllEmbeddings(backend="onnx").embed_query("export the model if it is not yet")
+    home = Settings(home=tmp_path / "home")
+    GPT4AllEmbeddings(backend="onnx", settings=home).embed_query("export the model to this home")
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "notes.md").write_text("The zorblax filter is replaced every 90 days.")

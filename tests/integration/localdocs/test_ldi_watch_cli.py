@@ -58,9 +58,11 @@ def test_index_watch_indexes_changes_until_ctrl_c(tmp_home: Path, tmp_path: Path
         "--watch",
         "--json",
     ]
+    errors = (tmp_path / "stderr.log").open("w")  # progress lines; stdout carries only JSON
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ)
+        command, stdout=subprocess.PIPE, stderr=errors, text=True, env=dict(os.environ)
     )
+    errors.close()  # the child has its own copy
     out: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_lines, args=(process, out), daemon=True).start()
     try:
