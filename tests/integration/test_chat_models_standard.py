@@ -37,28 +37,12 @@ class TestChatGPT4AllStandard(ChatModelIntegrationTests):
     def supports_json_mode(self) -> bool:
         return True
 
-    # The bundled default is a 270M-parameter *base* model. The JSON grammar guarantees that every
-    # reply parses as a tool call or as the requested JSON (proved in test_chat_models.py), but the
-    # model often picks the wrong argument values or answers in words when a call is optional.
-
-    @pytest.mark.xfail(
-        reason="270M base model: the call parses, but its argument value is often wrong"
-    )
-    def test_tool_calling(self, model: BaseChatModel) -> None:
-        super().test_tool_calling(model)
-
-    @pytest.mark.xfail(
-        reason="270M base model: the call parses, but its argument value is often wrong"
-    )
-    async def test_tool_calling_async(self, model: BaseChatModel) -> None:
-        await super().test_tool_calling_async(model)
+    # The bundled default is a 270M-parameter *base* model. Since tools are shown as signatures
+    # and numbers are bounded by the grammar (llama/grammars.py), it passes the tool-calling and
+    # agent-loop tests at temperature 0; JSON mode still gives valid JSON with other keys.
 
     @pytest.mark.xfail(
         reason="270M base model: JSON mode gives valid JSON, but not the keys asked for"
     )
     def test_json_mode(self, model: BaseChatModel) -> None:
         super().test_json_mode(model)
-
-    @pytest.mark.xfail(reason="270M base model: with tool_choice auto it answers in words, no call")
-    def test_agent_loop(self, model: BaseChatModel) -> None:
-        super().test_agent_loop(model)
