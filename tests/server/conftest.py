@@ -16,6 +16,7 @@ import httpx
 import openai
 import pytest
 from local_ports import free_port
+from page_browser import launch_chromium
 from srv_helpers import (
     ALLOWED_ORIGIN,
     API_KEY,
@@ -108,3 +109,14 @@ def warm_server(server: RunningServer) -> RunningServer:
 def client(warm_server: RunningServer) -> openai.OpenAI:
     """The official openai client pointed at the warm server."""
     return warm_server.client(timeout=120)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, for one test module (page_browser.launch_chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()  # type: ignore[attr-defined]

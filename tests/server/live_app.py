@@ -30,6 +30,17 @@ from gpt4all_rag.server.collection_manager import CollectionManager
 KEY = "live-key-0123456789"
 
 
+SAMPLE_SOURCE = {
+    "source": "/docs/zorblax-manual.pdf",
+    "page": 2,
+    "snippet": "Chapter 2: Care. The Zorblax 9000 must be descaled every 42 days.",
+    "score": 0.91,
+    "cited": True,
+    "quote": "The Zorblax 9000 must be descaled every 42 days.",
+}
+"""A cited source as the chat route returns it, for conversation tests."""
+
+
 class HashEmbeddings:
     """Deterministic unit vectors from a text's hash; ``delay`` seconds per batch (of two
     chunks: the live app indexes in batches of two, so progress is seen file by file)."""

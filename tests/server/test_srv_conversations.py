@@ -7,16 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from live_app import SAMPLE_SOURCE as SOURCE
 from live_app import live_app
-
-SOURCE = {
-    "source": "/docs/zorblax-manual.pdf",
-    "page": 2,
-    "snippet": "Chapter 2: Care. The Zorblax 9000 must be descaled every 42 days.",
-    "score": 0.91,
-    "cited": True,
-    "quote": "The Zorblax 9000 must be descaled every 42 days.",
-}
 
 
 def _turn(client: httpx.Client, conversation: str, question: str, answer: str) -> Any:

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
-from page_browser import CHROMIUM, CHROMIUM_ARGS
 from srv_helpers import API_KEY, COLLECTION, RunningServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 SCREENSHOT = os.environ.get("GPT4ALL_RAG_PAGE_SCREENSHOT")
 """Set to a .png path to keep a screenshot of the page after the answer."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_ask_a_collection_and_see_the_streamed_answer_and_its_source(

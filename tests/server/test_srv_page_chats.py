@@ -9,28 +9,9 @@ from pathlib import Path
 
 import pytest
 from live_app import KEY, LiveApp, live_app
-from page_browser import launch_chromium
+from live_app import SAMPLE_SOURCE as SOURCE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium is a process
-
-SOURCE = {
-    "source": "/docs/zorblax-manual.pdf",
-    "page": 2,
-    "snippet": "Chapter 2: Care. The Zorblax 9000 must be descaled every 42 days.",
-    "score": 0.91,
-    "cited": True,
-    "quote": "The Zorblax 9000 must be descaled every 42 days.",
-}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture

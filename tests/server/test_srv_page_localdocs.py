@@ -11,19 +11,8 @@ from pathlib import Path
 
 import pytest
 from live_app import KEY, LiveApp, live_app
-from page_browser import launch_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # Chromium is a process
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
