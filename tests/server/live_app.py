@@ -6,8 +6,6 @@ model of the collections it writes is a fast hashing fake, so that indexing take
 
 from __future__ import annotations
 
-import hashlib
-import math
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from hash_embeddings import HashEmbeddings as SharedHashEmbeddings
 from local_ports import free_port
 from srv_helpers import SESSION_BUNDLED
 
@@ -41,32 +40,12 @@ SAMPLE_SOURCE = {
 """A cited source as the chat route returns it, for conversation tests."""
 
 
-class HashEmbeddings:
-    """Deterministic unit vectors from a text's hash; ``delay`` seconds per batch (of two
+class HashEmbeddings(SharedHashEmbeddings):
+    """The hashing stand-in with the live app's model id; ``delay`` seconds per batch (of two
     chunks: the live app indexes in batches of two, so progress is seen file by file)."""
 
     def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        time.sleep(self.delay)
-        return [self.embed_query(text) for text in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        raw = [b - 127.5 for b in hashlib.sha256(text.encode()).digest()[:16]]
-        norm = math.sqrt(sum(x * x for x in raw))
-        return [x / norm for x in raw]
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split()) + 2
-
-    @property
-    def max_tokens(self) -> int:
-        return 256
-
-    @property
-    def model_id(self) -> str:
-        return "hash-model:16"
+        super().__init__("hash-model:16", delay)
 
 
 @dataclass

@@ -6,10 +6,10 @@ Everything else is real: the connectors, the folder walker, SQLite and an embedd
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from hash_embeddings import HashEmbeddings as FakeEmbeddings
 from langchain_core.documents import Document
 
 from connectors.folder import walk
@@ -20,42 +20,6 @@ from gpt4all_rag.localdocs.layout import Layout
 from gpt4all_rag.localdocs.ledger import Ledger
 from gpt4all_rag.localdocs.report import IndexReport
 from gpt4all_rag.localdocs.store import VectorStore, create_collection, get_collection, make_client
-
-DIMENSION = 16
-
-
-class FakeEmbeddings:
-    """Deterministic vectors from a hash of the text; counts what it embeds."""
-
-    def __init__(self, model_id: str = f"fake-model:{DIMENSION}") -> None:
-        self._model_id = model_id
-        self.embedded: list[str] = []
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded.extend(texts)
-        return [vector_for(text) for text in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return vector_for(text)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split()) + 2
-
-    @property
-    def max_tokens(self) -> int:
-        return 256
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-
-def vector_for(text: str) -> list[float]:
-    """A unit vector derived from the text's hash."""
-    digest = hashlib.sha256(text.encode()).digest()
-    raw = [b - 127.5 for b in digest[:DIMENSION]]
-    norm = math.sqrt(sum(x * x for x in raw))
-    return [x / norm for x in raw]
 
 
 def split_paragraphs(documents: Iterable[Document]) -> Iterator[Document]:

@@ -10,8 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hash_embeddings import vector_for
 from langchain_core.documents import Document
-from ld_fakes import Harness, assert_exact, vector_for
+from ld_fakes import Harness, assert_exact
 
 from gpt4all_rag.localdocs.chunks import chunk_records
 from gpt4all_rag.localdocs.ledger import Ledger
@@ -47,8 +48,9 @@ def test_reconcile_after_a_simulated_crash(harness: Harness, tmp_path: Path) -> 
 RUNNER = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, sys.argv[1])
     from pathlib import Path
+    here = Path(sys.argv[1])
+    sys.path[:0] = [str(here), str(here.parents[1])]  # ld_fakes, and tests/hash_embeddings
     from ld_fakes import Harness
     harness = Harness(Path(sys.argv[2]))
     harness.store()
