@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from gpt4all_rag.localdocs.fusion import cosine
 from gpt4all_rag.text.claims import checkable_claims
 from gpt4all_rag.text.injection import is_instruction_like, without_turns
-from gpt4all_rag.text.relevance import content_terms, coverages, is_mostly_cjk
+from gpt4all_rag.text.relevance import content_terms, coverages, found_terms, is_mostly_cjk
 from gpt4all_rag.text.sentences import join_sentences, split_sentences
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ def next_quote(ranked: Sequence[Evidence], answer: str, question: str) -> Eviden
         if any(sentence in flat for sentence in split_sentences(item.quote)):
             continue  # it would repeat what the answer shows
         fits = len(flat) + len(item.quote) + 8 <= ANSWER_CHARS
-        relevant = coverages(content_terms(question), [item.text], weighted=False)[0] > 0
+        relevant = bool(found_terms(content_terms(question), [item.text]))
         good = item.score >= NEXT_QUOTE_SHARE * ranked[0].score
         return item if fits and relevant and good else None
     return None

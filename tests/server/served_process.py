@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -67,3 +69,15 @@ def bundled_home(home: Path) -> Path:
     SESSION_BUNDLED.mkdir(parents=True, exist_ok=True)
     (home / "bundled").symlink_to(SESSION_BUNDLED, target_is_directory=True)
     return home
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[Server]:
+    """A started ``gpt4all-rag serve`` on a data home with the bundled models, under ``folder``
+    (``home/`` and ``server.log``); stopped on exit."""
+    running = Server(bundled_home(folder / "home"), folder / "server.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from served_process import Server, bundled_home
+from served_process import Server, serving
 from srv_helpers import API_KEY
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
@@ -16,12 +16,8 @@ pytestmark = [pytest.mark.models, pytest.mark.slow]
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(bundled_home(tmp_path / "home"), tmp_path / "server.log")
-    running.start()
-    try:
+    with serving(tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _folder(root: Path, files: int) -> Path:

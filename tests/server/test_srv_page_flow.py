@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from page_browser import launch_chromium
-from served_process import Server, bundled_home
+from served_process import Server, serving
 from srv_helpers import API_KEY
 
 pytestmark = [pytest.mark.browser, pytest.mark.models, pytest.mark.slow]
@@ -30,12 +30,8 @@ KEPT = os.environ.get("GPT4ALL_RAG_FLOW_SHOTS")
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(bundled_home(tmp_path / "home"), tmp_path / "server.log")
-    running.start()
-    try:
+    with serving(tmp_path) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture
