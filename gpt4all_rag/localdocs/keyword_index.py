@@ -1,36 +1,48 @@
-"""Keyword index: SQLite FTS5 with BM25, able to match Chinese and Japanese.
+"""Keyword search: BM25 over a collection's chunks, able to match Chinese and Japanese.
 
-FTS5's ``unicode61`` tokenizer keeps a run of CJK characters as one token, so a Chinese sentence
-would only match itself. The indexed column therefore holds our own terms: every CJK run becomes
-its characters (unigrams) and their overlapping pairs (bigrams); other text is kept as it is and
-tokenized by ``unicode61`` (case and diacritics folded, Porter stemming for English). A query is
-turned into the same terms: CJK bigrams (unigrams for single characters) and words, OR-ed, ranked
-by BM25.
+A word tokenizer keeps a run of CJK characters as one token, so a Chinese sentence would only
+match itself. The indexed text is therefore our own terms: every CJK run becomes its characters
+(unigrams) and their overlapping pairs (bigrams); other text is kept as it is for the engine's
+analyzer (case and diacritics folded, English stemming). A query is turned into the same terms:
+CJK bigrams (unigrams for single characters) and words, OR-ed, ranked by BM25.
 
-The table lives in the collection's ledger, so that chunks and their keywords change in the same
-transaction; :class:`~gpt4all_rag.localdocs.ledger.Ledger` writes it, this module reads it.
+The engine is a Tantivy index beside the ledger (:mod:`~gpt4all_rag.localdocs.keyword_engine`):
+block-max WAND makes a top-k cost grow with the result, not with the collection. The ledger's
+writer keeps it equal to the ledger (:mod:`~gpt4all_rag.localdocs.keyword_sync`); this module
+only reads it, and sees its last commit. A ``where`` filter runs exactly, in SQL over the
+ledger's chunk metadata, on the engine's best candidates (widened until ``k`` pass). A ledger
+written before this engine still has its FTS5 table (``chunk_fts``) until its next indexing run
+builds the engine's index; until then :class:`KeywordIndex` searches that table as before.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
+import tantivy
+
+from gpt4all_rag.localdocs.keyword_engine import (
+    SCHEMA,
+    keyword_dir,
+    open_index,
+    read_stamp,
+    terms_analyzer,
+)
 from gpt4all_rag.localdocs.where import Where, where_sql
 from gpt4all_rag.text.terms import CJK_RUN, CJK_RUN_OR_WORD, normalize
 
 FTS_TABLE = "chunk_fts"
-"""Name of the FTS5 table; its rowid is the ``rowid`` of the ledger's ``chunks`` table."""
+"""Name of the FTS5 table of ledgers written before the Tantivy engine (read until migrated)."""
 
 FTS_SCHEMA = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
     "terms, tokenize = 'porter unicode61 remove_diacritics 2')"
 )
-"""Statement creating the FTS5 table."""
-
-TERMS_VERSION = "1"
-"""Version of :func:`keyword_terms`; a ledger built with another version rebuilds its index."""
+"""Statement creating an FTS5 table as ledgers had it (kept for the exact-ranking bench anchor)."""
 
 
 def _cjk_grams(run: str, *, unigrams: bool) -> Iterator[str]:
@@ -41,13 +53,13 @@ def _cjk_grams(run: str, *, unigrams: bool) -> Iterator[str]:
 
 
 def keyword_terms(text: str) -> str:
-    """The text to put in the FTS column for a chunk: CJK runs spelled as unigrams and bigrams.
+    """The text to index for a chunk: CJK runs spelled as unigrams and bigrams.
 
     Args:
         text: Chunk text.
 
     Returns:
-        Space-separated terms; non-CJK text is kept for FTS5's own tokenizer.
+        Space-separated terms; non-CJK text is kept for the engine's analyzer.
     """
     text = normalize(text)
     out: list[str] = []
@@ -86,11 +98,53 @@ def fts_query(query: str) -> str | None:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
-_SEARCH_SQL = (
+_FTS_SEARCH_SQL = (
     f"SELECT c.id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
     f"JOIN chunks AS c ON c.rowid = {FTS_TABLE}.rowid "
     f"WHERE {FTS_TABLE} MATCH ? AND {{condition}} ORDER BY rank LIMIT ?"
 )
+
+FIRST_CANDIDATES = 64
+"""Candidates first taken from the engine per search (at least ``4 * k``); x4 while short."""
+
+_ANALYZER = terms_analyzer()
+_OPEN: dict[Path, tuple[str, tantivy.Index]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def engine_query(query: str) -> tantivy.Query | None:
+    """The engine query OR-ing the query's terms (a term of several tokens as a phrase, as FTS5
+    reads a quoted string); None if it has none."""
+    clauses = []
+    for term in query_terms(query):
+        tokens: list[str | tuple[int, str]] = list(_ANALYZER.analyze(term))
+        if len(tokens) == 1:
+            clauses.append(tantivy.Query.term_query(SCHEMA, "terms", str(tokens[0])))
+        elif tokens:
+            clauses.append(tantivy.Query.phrase_query(SCHEMA, "terms", tokens))
+    if not clauses:
+        return None
+    return tantivy.Query.boolean_query([(tantivy.Occur.Should, clause) for clause in clauses])
+
+
+def _engine(ledger_path: Path) -> tantivy.Index | None:
+    """The ledger's keyword index at its last commit, or None when it is not built."""
+    directory = keyword_dir(ledger_path)
+    stamp = read_stamp(directory)
+    if stamp is None:
+        return None
+    with _OPEN_LOCK:
+        cached = _OPEN.get(directory)
+        if cached is not None and cached[0] == stamp.build:
+            index = cached[1]
+        else:
+            try:
+                index = open_index(directory)
+            except (OSError, ValueError):
+                return None
+            _OPEN[directory] = (stamp.build, index)
+    index.reload()
+    return index
 
 
 class KeywordIndex:
@@ -123,14 +177,74 @@ class KeywordIndex:
         Returns:
             ``(chunk_id, score)`` pairs, best first; the score is BM25, higher is better.
         """
-        match = fts_query(query)
-        if match is None or k <= 0 or not self.ledger_path.exists():
+        if k <= 0 or not self.ledger_path.exists() or not query_terms(query):
             return []
-        condition, params = where_sql(where, "c.metadata")
-        sql = _SEARCH_SQL.format(condition=condition)
+        index = _engine(self.ledger_path)
         connection = self._connect()
         try:
-            rows = connection.execute(sql, [match, *params, k]).fetchall()
+            if index is None:
+                return _fts_search(connection, query, k, where)
+            return _engine_search(index, connection, query, k, where)
         finally:
             connection.close()
-        return [(chunk_id, -rank) for chunk_id, rank in rows]
+
+
+def _engine_search(
+    index: tantivy.Index,
+    connection: sqlite3.Connection,
+    query: str,
+    k: int,
+    where: Where | None,
+) -> list[tuple[str, float]]:
+    """The engine's best candidates that the ledger holds and the filter passes, best first."""
+    engine_query_ = engine_query(query)
+    if engine_query_ is None:
+        return []
+    condition, params = where_sql(where, "metadata")
+    searcher = index.searcher()
+    wanted = max(FIRST_CANDIDATES, 4 * k)
+    while True:
+        hits = searcher.search(engine_query_, limit=wanted, count=False).hits
+        addresses = [address for _, address in hits]
+        rowids = cast(list[int], searcher.fast_field_values("rowid", addresses))
+        found = _passing(connection, rowids, condition, params)
+        results = [
+            (found[rowid], float(score))
+            for (score, _), rowid in zip(hits, rowids, strict=True)
+            if rowid in found
+        ]
+        if len(results) >= k or len(hits) < wanted:
+            return results[:k]
+        wanted *= 4
+
+
+def _passing(
+    connection: sqlite3.Connection,
+    rowids: Sequence[int],
+    condition: str,
+    params: Sequence[object],
+) -> dict[int, str]:
+    """Chunk id by rowid, for the rowids the ledger holds whose metadata passes the filter."""
+    found: dict[int, str] = {}
+    for start in range(0, len(rowids), 500):
+        batch = list(rowids[start : start + 500])
+        marks = ", ".join("?" * len(batch))
+        sql = f"SELECT rowid, id FROM chunks WHERE rowid IN ({marks}) AND {condition}"
+        found.update(connection.execute(sql, [*batch, *params]).fetchall())
+    return found
+
+
+def _fts_search(
+    connection: sqlite3.Connection, query: str, k: int, where: Where | None
+) -> list[tuple[str, float]]:
+    """Exact FTS5 BM25 over a ledger not yet migrated (every chunk holding a query word)."""
+    match = fts_query(query)
+    has_table = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)
+    ).fetchone()
+    if match is None or not has_table:
+        return []
+    condition, params = where_sql(where, "c.metadata")
+    sql = _FTS_SEARCH_SQL.format(condition=condition)
+    rows = connection.execute(sql, [match, *params, k]).fetchall()
+    return [(chunk_id, -rank) for chunk_id, rank in rows]

@@ -1,10 +1,11 @@
 """The ledger: a collection's source of truth, in SQLite (WAL).
 
 It records every file seen (stat, content hash, status) and every chunk stored in Chroma (id,
-content hash, metadata, text), plus the keyword index of those chunks, so that the bookkeeping of
-vectors and their keywords changes in one transaction. Chroma is written before the ledger commits
-and cleaned after, so a committed chunk always has its vector; a run in progress is marked, and a
-run that finds the mark reconciles Chroma with the ledger.
+content hash, metadata, text), plus an outbox of the chunks whose keywords changed, written in the
+same transaction, which :class:`~gpt4all_rag.localdocs.keyword_sync.KeywordSync` applies to the
+keyword index after the commit. Chroma is written before the ledger commits and cleaned after, so
+a committed chunk always has its vector; a run in progress is marked, and a run that finds the
+mark reconciles Chroma with the ledger.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import Literal
 
 from gpt4all_rag.localdocs.chunks import ChunkRecord
-from gpt4all_rag.localdocs.keyword_index import FTS_SCHEMA, FTS_TABLE, TERMS_VERSION, keyword_terms
+from gpt4all_rag.localdocs.keyword_engine import keyword_dir
+from gpt4all_rag.localdocs.keyword_sync import OUTBOX_SCHEMA, KeywordSync
 
 FileStatus = Literal["indexed", "failed"]
 
@@ -47,7 +49,7 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS chunks_by_source ON chunks (source, seq)",
     "CREATE INDEX IF NOT EXISTS chunks_by_hash ON chunks (chunk_hash)",
-    FTS_SCHEMA,
+    OUTBOX_SCHEMA,
 )
 _SQL_VARS = 500  # ids per IN (...) clause, well under SQLite's limit
 
@@ -102,7 +104,10 @@ def _batches(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 class Ledger:
-    """One collection's ledger file; use from one thread, close when done."""
+    """One collection's ledger file and its keyword index; use from one thread, close when done.
+
+    Opening it is writing it: only the collection lock's holder (an indexing run) opens one.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -115,12 +120,16 @@ class Ledger:
                 self._db.execute(statement)
             if self.get_meta("ledger_id") is None:
                 self.set_meta("ledger_id", uuid.uuid4().hex)
-        if self.get_meta("terms_version") != TERMS_VERSION:
-            self._rebuild_keywords()
+        self.keywords = KeywordSync(self._db, keyword_dir(path), self.ledger_id)
+        """The keyword index's keeper (applies this ledger's outbox)."""
+        self.keywords.open()
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Bring the keyword index up to date, then close the connection."""
+        try:
+            self.keywords.sync()
+        finally:
+            self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -172,6 +181,7 @@ class Ledger:
 
     def end_run(self, scanned_at_ns: int) -> None:
         """Clear the run-in-progress mark and record when the run's scan started."""
+        self.keywords.sync()
         with self.transaction():
             self._db.execute("DELETE FROM meta WHERE key = 'run'")
             self.set_meta("scanned_at_ns", str(scanned_at_ns))
@@ -244,6 +254,7 @@ class Ledger:
                     [(r.seq, r.page, r.metadata_json, r.id) for r in update.update],
                 )
                 self._put_file(update.state)
+        self.keywords.changed()
 
     def touch(self, source: str, size: int, mtime_ns: int) -> None:
         """Record a new stat for a file whose content did not change."""
@@ -262,6 +273,7 @@ class Ledger:
         with self.transaction():
             dropped = self._drop_sources([state.source])
             self._put_file(state)
+        self.keywords.changed()
         return dropped
 
     def remove_files(self, sources: Sequence[str]) -> list[str]:
@@ -275,6 +287,7 @@ class Ledger:
             for batch in _batches(list(sources)):
                 marks = ", ".join("?" * len(batch))
                 self._db.execute(f"DELETE FROM files WHERE source IN ({marks})", list(batch))
+        self.keywords.changed()
         return dropped
 
     def forget_chunks(self, ids: Sequence[str]) -> int:
@@ -294,6 +307,7 @@ class Ledger:
                 "UPDATE files SET size = -1, file_hash = '' WHERE source = ?",
                 [(source,) for source in sources],
             )
+        self.keywords.changed()
         return len(sources)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -321,16 +335,15 @@ class Ledger:
                 ),
             )
             self._db.execute(
-                f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (?, ?)",
-                (cursor.lastrowid, keyword_terms(record.text)),
+                "INSERT OR IGNORE INTO keyword_changes (rowid) VALUES (?)", (cursor.lastrowid,)
             )
 
     def _delete_chunks(self, ids: Sequence[str]) -> None:
         for batch in _batches(list(ids)):
             marks = ", ".join("?" * len(batch))
             self._db.execute(
-                f"DELETE FROM {FTS_TABLE} WHERE rowid IN "
-                f"(SELECT rowid FROM chunks WHERE id IN ({marks}))",
+                "INSERT OR IGNORE INTO keyword_changes (rowid) "
+                f"SELECT rowid FROM chunks WHERE id IN ({marks})",
                 list(batch),
             )
             self._db.execute(f"DELETE FROM chunks WHERE id IN ({marks})", list(batch))
@@ -343,16 +356,6 @@ class Ledger:
             dropped.extend(row[0] for row in self._db.execute(sql, list(batch)))
         self._delete_chunks(dropped)
         return dropped
-
-    def _rebuild_keywords(self) -> None:
-        with self.transaction():
-            self._db.execute(f"DELETE FROM {FTS_TABLE}")
-            rows = self._db.execute("SELECT rowid, text FROM chunks").fetchall()
-            self._db.executemany(
-                f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (?, ?)",
-                [(rowid, keyword_terms(text)) for rowid, text in rows],
-            )
-            self.set_meta("terms_version", TERMS_VERSION)
 
 
 @dataclass(frozen=True)

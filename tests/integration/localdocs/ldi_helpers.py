@@ -8,6 +8,7 @@ from pathlib import Path
 
 import docx
 import pdf_pages
+from keyword_check import assert_keywords_match_ledger
 
 from connectors.folder import FoundFile, walk
 from connectors.registry import get_registry
@@ -141,5 +142,7 @@ def stored_chunks(docs: LocalDocs) -> Counter[tuple]:
 
 
 def assert_exact(docs: LocalDocs, root: Path, counter: TokenCounter) -> None:
-    """Chroma ids == ledger ids == the chunks of the current files, no duplicates, no orphans."""
+    """Chroma ids == ledger ids == keyword index == the chunks of the current files, no
+    duplicates, no orphans."""
     assert stored_chunks(docs) == expected_chunks(root, counter, SplitSettings())
+    assert_keywords_match_ledger(docs.ledger_path)

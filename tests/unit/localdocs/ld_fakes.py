@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from hash_embeddings import HashEmbeddings as FakeEmbeddings
+from keyword_check import assert_keywords_match_ledger
 from langchain_core.documents import Document
 
 from connectors.folder import walk
@@ -99,8 +100,10 @@ def expected_chunks(root: Path) -> list[tuple[str, str]]:
 
 
 def assert_exact(harness: Harness, root: Path) -> None:
-    """Chroma ids == ledger ids, and Chroma holds exactly the chunks of the current files."""
+    """Chroma ids == ledger ids == keyword index, and Chroma holds exactly the chunks of the
+    current files."""
     stored = harness.chroma()
     assert set(stored) == harness.ledger_ids()
     actual = sorted((str(m["source"]), text) for text, m in stored.values())
     assert actual == expected_chunks(root)
+    assert_keywords_match_ledger(harness.ledger_path)

@@ -16,6 +16,7 @@ from langchain_core.documents import Document
 from gpt4all_rag.config import Settings
 from gpt4all_rag.errors import CollectionLockedError, InvalidCollectionNameError
 from gpt4all_rag.localdocs.chunks import chunk_id, chunk_records
+from gpt4all_rag.localdocs.keyword_index import KeywordIndex
 from gpt4all_rag.localdocs.layout import Layout, server_key, validate_collection_name
 from gpt4all_rag.localdocs.ledger import FileState, FileUpdate, Ledger, read_summary
 from gpt4all_rag.localdocs.lock import CollectionLock
@@ -100,9 +101,10 @@ def test_ledger_apply_forget_remove(tmp_path: Path) -> None:
         assert state.size == -1 and state.file_hash == ""
         assert sorted(ledger.remove_files(["/a.txt"])) == sorted([records[1].id, records[2].id])
         assert ledger.files() == {} and ledger.all_chunk_ids() == set()
-        (chunks,) = ledger._db.execute("SELECT COUNT(*) FROM chunk_fts").fetchone()
-        assert chunks == 0
+        ledger.keywords.sync()
+        assert ledger.keywords.pending() == 0
     assert read_summary(path).chunks == 0
+    assert KeywordIndex(path).search("one two three") == []
 
 
 def test_run_mark(tmp_path: Path) -> None:
