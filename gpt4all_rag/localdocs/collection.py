@@ -14,9 +14,14 @@ from langchain_core.documents import Document
 
 from gpt4all_rag.config import Settings, get_settings
 from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
-from gpt4all_rag.errors import CollectionMismatchError, CollectionNotFoundError
+from gpt4all_rag.errors import (
+    CollectionLockedError,
+    CollectionMismatchError,
+    CollectionNotFoundError,
+)
 from gpt4all_rag.localdocs.failures import explain
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
+from gpt4all_rag.localdocs.keyword_engine import keyword_dir, read_stamp
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
 from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
 from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_summary
@@ -166,7 +171,19 @@ class LocalDocs:
     @property
     def keyword_index(self) -> KeywordIndex:
         """BM25 keyword search over the chunks: ``search(query, k, where) -> [(id, score)]``."""
+        self._build_keyword_index()
         return KeywordIndex(self.ledger_path)
+
+    def _build_keyword_index(self) -> None:
+        """Build the keyword index of a ledger written before it existed (once; only when no run
+        holds the lock: a run builds it itself, and until then search falls back to FTS5)."""
+        if not self.exists or read_stamp(keyword_dir(self.ledger_path)) is not None:
+            return
+        try:
+            with CollectionLock(self.layout.lock_path(self.name), self.name):
+                Ledger(self.ledger_path).close()
+        except (CollectionLockedError, OSError, sqlite3.Error):
+            return  # read-only or busy: searched by FTS5 meanwhile
 
     @property
     def vector_store(self) -> VectorStore:
@@ -491,6 +508,7 @@ class LocalDocs:
         """
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(keyword_dir(self.ledger_path), ignore_errors=True)
         drop_collection(self._chroma(), self.name)
         self._vector_store = None
         if not self._embeddings_given:  # a rebuild may change the backend

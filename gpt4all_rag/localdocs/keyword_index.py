@@ -17,6 +17,7 @@ builds the engine's index; until then :class:`KeywordIndex` searches that table 
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -112,19 +113,38 @@ _OPEN: dict[Path, tuple[str, tantivy.Index]] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def engine_query(query: str) -> tantivy.Query | None:
-    """The engine query OR-ing the query's terms (a term of several tokens as a phrase, as FTS5
-    reads a quoted string); None if it has none."""
+def engine_query(query: str, searcher: tantivy.Searcher) -> tantivy.Query | None:
+    """The engine query OR-ing the query's terms, scored as FTS5 scores them; None if it has none.
+
+    A term of several tokens is a phrase, as FTS5 reads a quoted string. Tantivy's BM25 weighs a
+    term by ``ln(1 + (N - n + 0.5) / (n + 0.5))``, FTS5 by ``ln((N - n + 0.5) / (n + 0.5))``
+    (at least 1e-6): a term in half the chunks or more ("the", "is") counts for nothing in FTS5
+    but for ``ln 2`` in Tantivy. Each term is boosted by the ratio, so that the sum is FTS5's
+    BM25 (up to Tantivy's one-byte document lengths); a boosted term query keeps block-max WAND.
+    """
+    chunks = searcher.num_docs
     clauses = []
     for term in query_terms(query):
         tokens: list[str | tuple[int, str]] = list(_ANALYZER.analyze(term))
         if len(tokens) == 1:
-            clauses.append(tantivy.Query.term_query(SCHEMA, "terms", str(tokens[0])))
+            token = str(tokens[0])
+            clause = tantivy.Query.term_query(SCHEMA, "terms", token)
+            found = searcher.doc_freq("terms", token)
+            if found:
+                clause = tantivy.Query.boost_query(clause, fts5_idf_ratio(chunks, found))
+            clauses.append(clause)
         elif tokens:
             clauses.append(tantivy.Query.phrase_query(SCHEMA, "terms", tokens))
     if not clauses:
         return None
     return tantivy.Query.boolean_query([(tantivy.Occur.Should, clause) for clause in clauses])
+
+
+def fts5_idf_ratio(chunks: int, found: int) -> float:
+    """FTS5's IDF of a term found in ``found`` of ``chunks`` chunks, over Tantivy's."""
+    odds = (chunks - found + 0.5) / (found + 0.5)
+    fts5 = max(math.log(odds), 1e-6) if odds > 0 else 1e-6
+    return fts5 / math.log1p(odds) if odds > 0 else 1.0
 
 
 def _engine(ledger_path: Path) -> tantivy.Index | None:
@@ -197,11 +217,11 @@ def _engine_search(
     where: Where | None,
 ) -> list[tuple[str, float]]:
     """The engine's best candidates that the ledger holds and the filter passes, best first."""
-    engine_query_ = engine_query(query)
+    searcher = index.searcher()
+    engine_query_ = engine_query(query, searcher)
     if engine_query_ is None:
         return []
     condition, params = where_sql(where, "metadata")
-    searcher = index.searcher()
     wanted = max(FIRST_CANDIDATES, 4 * k)
     while True:
         hits = searcher.search(engine_query_, limit=wanted, count=False).hits
