@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from keyword_check import assert_keywords_match_ledger, indexed_rowids
 
+from gpt4all_rag.config import Settings
+from gpt4all_rag.localdocs import LocalDocs
 from gpt4all_rag.localdocs.chunks import ChunkRecord
-from gpt4all_rag.localdocs.keyword_engine import STAMP_FILE, keyword_dir
+from gpt4all_rag.localdocs.keyword_engine import STAMP_FILE, keyword_dir, read_stamp
 from gpt4all_rag.localdocs.keyword_index import (
     FIRST_CANDIDATES,
     FTS_SCHEMA,
@@ -20,6 +22,7 @@ from gpt4all_rag.localdocs.keyword_index import (
     keyword_terms,
 )
 from gpt4all_rag.localdocs.ledger import FileState, FileUpdate, Ledger
+from gpt4all_rag.localdocs.lock import CollectionLock
 
 TEXTS = {
     "/docs/a.txt": ["Alpha beta gamma.", "Plotting with gnuplot terminals.", "机器学习是人工智能"],
@@ -171,3 +174,15 @@ def test_index_holds_each_chunk_once(tmp_path: Path) -> None:
     rowids = sorted(row[0] for row in db.execute("SELECT rowid FROM chunks"))
     db.close()
     assert indexed_rowids(path) == rowids
+
+
+def test_first_search_builds_the_index_unless_a_run_holds_the_lock(tmp_path: Path) -> None:
+    docs = LocalDocs("old", settings=Settings(home=tmp_path))
+    _old_ledger(docs.ledger_path)
+    expected = _results(docs.ledger_path)
+    with CollectionLock(docs.layout.lock_path("old"), "old"):  # a run is writing: FTS5 meanwhile
+        assert docs.keyword_index.search("首都", 3)[0][0] == "/docs/b.txt-1"
+        assert read_stamp(keyword_dir(docs.ledger_path)) is None
+    assert docs.keyword_index.search("首都", 3)[0][0] == "/docs/b.txt-1"
+    assert read_stamp(keyword_dir(docs.ledger_path)) is not None
+    assert _results(docs.ledger_path) == expected
