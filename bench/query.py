@@ -20,7 +20,9 @@ Usage:
    embedding included; p50 and p95 are over all those searches, with the CPU time of each call
    (less sensitive to other processes). The plain LangChain ``Chroma.similarity_search``
    (langchain-chroma, same Chroma collection, HuggingFaceEmbeddings for the query) is the
-   reference for dense search. Contenders take turns question by question.
+   reference for dense search. With ``--fts5-anchor``, hybrid and keyword search with the
+   previous keyword engine (exact FTS5 BM25, its table built into the ledger) run beside ours,
+   all else equal. Contenders take turns question by question.
 
 2. **Keyword side at scale** (``--keyword-chunks``). The same synthetic chunks, without Chroma
    (an HNSW graph of 1,000,000 vectors takes too long to build on 2 shared cores): the ledger
@@ -163,12 +165,14 @@ def time_calls(
     return times
 
 
-def measure_search(corpus: Path, chunks: int, repeats: int, keep: Path | None) -> None:
+def measure_search(
+    corpus: Path, chunks: int, repeats: int, keep: Path | None, previous: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-query-") as scratch:
-        search_latency(corpus, chunks, repeats, keep or Path(scratch))
+        search_latency(corpus, chunks, repeats, keep or Path(scratch), previous)
 
 
-def search_latency(corpus: Path, chunks: int, repeats: int, home: Path) -> None:
+def search_latency(corpus: Path, chunks: int, repeats: int, home: Path, previous: bool) -> None:
     from gpt4all_rag.config import Settings
     from gpt4all_rag.localdocs import LocalDocs
 
@@ -192,6 +196,13 @@ def search_latency(corpus: Path, chunks: int, repeats: int, home: Path) -> None:
         f"ours {mode}": docs.as_retriever(k=4, mode=mode).invoke
         for mode in ("hybrid", "dense", "keyword")
     }
+    if previous:
+        from gpt4all_rag.localdocs.retriever import HybridRetriever
+
+        before = PreviousEngineCollection(docs)
+        for mode in ("hybrid", "keyword"):
+            retriever = HybridRetriever(collections=[before], k=4, mode=mode)
+            contenders[f"{mode}, FTS5 keyword (previous)"] = retriever.invoke
     contenders["plain Chroma.similarity_search"] = plain_chroma(docs)
     for name, times in time_calls(contenders, asked, repeats).items():
         report(name, times)
@@ -246,11 +257,11 @@ def disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def fts5_anchor(ledger_path: Path) -> Callable[[str], object]:
-    """The previous engine's exact FTS5 BM25 search, its table built once into the ledger."""
+def ensure_fts5(ledger_path: Path) -> None:
+    """Build the previous engine's FTS5 table (``chunk_fts``) into the ledger, once."""
     import sqlite3
 
-    from gpt4all_rag.localdocs.keyword_index import FTS_SCHEMA, FTS_TABLE, fts_query, keyword_terms
+    from gpt4all_rag.localdocs.keyword_index import FTS_SCHEMA, FTS_TABLE, keyword_terms
 
     db = sqlite3.connect(ledger_path)
     if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone():
@@ -262,7 +273,70 @@ def fts5_anchor(ledger_path: Path) -> Callable[[str], object]:
             ((rowid, keyword_terms(text)) for rowid, text in cursor),
         )
         db.commit()
-        print(f"  FTS5 anchor table built in {time.perf_counter() - started:.0f} s")
+        print(f"  FTS5 anchor table built in {time.perf_counter() - started:.0f} s", flush=True)
+    db.close()
+
+
+class PreviousKeywords:
+    """The previous keyword engine: exact FTS5 BM25 over the ledger's ``chunk_fts`` table."""
+
+    def __init__(self, ledger_path: Path) -> None:
+        ensure_fts5(ledger_path)
+        self.ledger_path = ledger_path
+
+    def search(self, query: str, k: int = 10, where: Any = None) -> list[tuple[str, float]]:
+        import sqlite3
+
+        from gpt4all_rag.localdocs.keyword_index import _fts_search
+
+        db = sqlite3.connect(self.ledger_path)
+        try:
+            return _fts_search(db, query, k, where)
+        finally:
+            db.close()
+
+
+class PreviousEngineCollection:
+    """A collection searched with the previous keyword engine, all else the same."""
+
+    def __init__(self, docs: Any) -> None:
+        self.docs = docs
+        self.name = docs.name
+        self._keywords = PreviousKeywords(docs.ledger_path)
+
+    @property
+    def embeddings(self) -> Any:
+        return self.docs.embeddings
+
+    @property
+    def keyword_index(self) -> PreviousKeywords:
+        return self._keywords
+
+    @property
+    def vector_store(self) -> Any:
+        return self.docs.vector_store
+
+    def embed_query(self, query: str) -> list[float]:
+        return list(self.docs.embed_query(query))
+
+    def check_embeddings(self) -> None:
+        self.docs.check_embeddings()
+
+    def sources(self) -> list[str]:
+        return list(self.docs.sources())
+
+    def get_documents(self, ids: Any) -> Any:
+        return self.docs.get_documents(ids)
+
+
+def fts5_anchor(ledger_path: Path) -> Callable[[str], object]:
+    """The previous engine's exact FTS5 BM25 search, its table built once into the ledger."""
+    import sqlite3
+
+    from gpt4all_rag.localdocs.keyword_index import FTS_TABLE, fts_query
+
+    ensure_fts5(ledger_path)
+    db = sqlite3.connect(ledger_path)
     sql = (
         f"SELECT c.id, bm25({FTS_TABLE}) AS rank FROM {FTS_TABLE} "
         f"JOIN chunks AS c ON c.rowid = {FTS_TABLE}.rowid "
@@ -407,7 +481,9 @@ def main() -> None:
     parser.add_argument(
         "--keyword-chunks", type=int, default=0, help="also the keyword side alone at this size"
     )
-    parser.add_argument("--fts5-anchor", action="store_true", help="with the exact FTS5 anchor")
+    parser.add_argument(
+        "--fts5-anchor", action="store_true", help="also the previous engine (exact FTS5 BM25)"
+    )
     parser.add_argument(
         "--synthetic-home", type=Path, default=None, help="keep the synthetic collection here"
     )
@@ -417,7 +493,9 @@ def main() -> None:
     logging.disable(logging.WARNING)
     print(f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at start", flush=True)
     if not args.skip_search:
-        measure_search(args.corpus, args.chunks, args.searches, args.synthetic_home)
+        measure_search(
+            args.corpus, args.chunks, args.searches, args.synthetic_home, args.fts5_anchor
+        )
     if args.keyword_chunks:
         with tempfile.TemporaryDirectory(prefix="bench-keyword-") as scratch:
             home = args.synthetic_home or Path(scratch)

@@ -24,7 +24,7 @@ from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, I
 from gpt4all_rag.localdocs.keyword_engine import keyword_dir, read_stamp
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
 from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
-from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_summary
+from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_meta, read_summary
 from gpt4all_rag.localdocs.lock import CollectionLock
 from gpt4all_rag.localdocs.progress import IndexProgress
 from gpt4all_rag.localdocs.report import CollectionInfo, IndexReport
@@ -281,7 +281,7 @@ class LocalDocs:
         """The embedding model id and split settings the collection was built with."""
         if not self.exists:
             return None, None
-        meta = read_summary(self.ledger_path).meta
+        meta = read_meta(self.ledger_path)
         split = meta.get(_META_SPLIT)
         return meta.get(_META_MODEL), json.loads(split) if split else None
 

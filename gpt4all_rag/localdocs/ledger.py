@@ -386,6 +386,18 @@ def read_summary(path: Path) -> LedgerSummary:
     return LedgerSummary(int(indexed), int(failed), int(chunks), meta)
 
 
+def read_meta(path: Path) -> dict[str, str]:
+    """A ledger's metadata alone (no count: cheap on every search; safe while a run writes)."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("PRAGMA query_only = ON")
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.OperationalError:  # created but never initialized
+        return {}
+    finally:
+        db.close()
+
+
 def _documents(db: sqlite3.Connection, ids: Sequence[str]) -> list[StoredDocument]:
     found: dict[str, StoredDocument] = {}
     for batch in _batches(list(ids)):

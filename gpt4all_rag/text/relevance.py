@@ -62,8 +62,13 @@ CJK_STOP_PHRASES = (
 """Chinese question words and particles, removed before taking character pairs."""
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A light English suffix stripping: ``times``, ``time`` -> ``tim``; ``fitted`` -> ``fit``."""
+    """A light English suffix stripping: ``times``, ``time`` -> ``tim``; ``fitted`` -> ``fit``.
+
+    Cached: the relevance floor stems every word of 40 candidates per question, mostly the same
+    words (half of a hybrid search's time at 100,000 chunks before the cache).
+    """
     if word.endswith("'s"):
         word = word[:-2]
     for suffix in ("ing", "ed", "es", "s"):
