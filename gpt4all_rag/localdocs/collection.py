@@ -21,8 +21,9 @@ from gpt4all_rag.errors import (
 )
 from gpt4all_rag.localdocs.failures import explain
 from gpt4all_rag.localdocs.indexer import DEFAULT_BATCH_SIZE, IndexEmbeddings, Indexer
-from gpt4all_rag.localdocs.keyword_engine import keyword_dir, read_stamp
+from gpt4all_rag.localdocs.keyword_engine import keyword_dir
 from gpt4all_rag.localdocs.keyword_index import KeywordIndex
+from gpt4all_rag.localdocs.keyword_sync import keywords_behind
 from gpt4all_rag.localdocs.layout import Layout, validate_collection_name
 from gpt4all_rag.localdocs.ledger import Ledger, read_documents, read_meta, read_summary
 from gpt4all_rag.localdocs.lock import CollectionLock
@@ -175,9 +176,10 @@ class LocalDocs:
         return KeywordIndex(self.ledger_path)
 
     def _build_keyword_index(self) -> None:
-        """Build the keyword index of a ledger written before it existed (once; only when no run
-        holds the lock: a run builds it itself, and until then search falls back to FTS5)."""
-        if not self.exists or read_stamp(keyword_dir(self.ledger_path)) is not None:
+        """Bring the keyword index up to the ledger when it lags and no run holds the lock: a
+        ledger written before the index existed (searched by FTS5 until then), or an outbox left
+        by a run that was killed or failed (searched as the index's last commit until then)."""
+        if not self.exists or not keywords_behind(self.ledger_path):
             return
         try:
             with CollectionLock(self.layout.lock_path(self.name), self.name):

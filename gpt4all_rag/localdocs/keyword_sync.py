@@ -24,6 +24,7 @@ import tantivy
 
 from gpt4all_rag.localdocs.keyword_engine import (
     WRITER_HEAP,
+    keyword_dir,
     open_index,
     read_stamp,
     write_stamp,
@@ -37,6 +38,20 @@ SYNC_EVERY_S = 2.0
 """During a run, the index takes the outbox at most this often (a commit costs tens of ms)."""
 
 _READ_BATCH = 2_000
+
+
+def keywords_behind(ledger_path: Path) -> bool:
+    """Whether the ledger's keyword index is missing or has outbox rows to take (read only)."""
+    if read_stamp(keyword_dir(ledger_path)) is None:
+        return True
+    db = sqlite3.connect(ledger_path, timeout=30)
+    try:
+        db.execute("PRAGMA query_only = ON")
+        return db.execute("SELECT 1 FROM keyword_changes LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError:  # no outbox table: written before this engine
+        return True
+    finally:
+        db.close()
 
 
 class KeywordSync:

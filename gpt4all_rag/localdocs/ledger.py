@@ -10,6 +10,7 @@ mark reconciles Chroma with the ledger.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -122,20 +123,31 @@ class Ledger:
                 self.set_meta("ledger_id", uuid.uuid4().hex)
         self.keywords = KeywordSync(self._db, keyword_dir(path), self.ledger_id)
         """The keyword index's keeper (applies this ledger's outbox)."""
-        self.keywords.open()
-
-    def close(self) -> None:
-        """Bring the keyword index up to date, then close the connection."""
         try:
-            self.keywords.sync()
+            self.keywords.open()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self, *, sync: bool = True) -> None:
+        """Bring the keyword index up to date (unless ``sync`` is False: the outbox then waits
+        for the next writer), then close the connection."""
+        try:
+            if sync:
+                self.keywords.sync()
         finally:
             self._db.close()
 
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        with contextlib.suppress(Exception):  # the first error is the one to see; if this
+            self.keywords.sync()  # fails too, the outbox waits for the next writer
+        self.close(sync=False)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -186,3 +186,13 @@ def test_first_search_builds_the_index_unless_a_run_holds_the_lock(tmp_path: Pat
     assert docs.keyword_index.search("首都", 3)[0][0] == "/docs/b.txt-1"
     assert read_stamp(keyword_dir(docs.ledger_path)) is not None
     assert _results(docs.ledger_path) == expected
+
+
+def test_first_search_after_a_killed_run_takes_its_outbox(tmp_path: Path) -> None:
+    docs = LocalDocs("killed", settings=Settings(home=tmp_path))
+    _ledger(docs.ledger_path)
+    _killed_after_commit(docs.ledger_path, _update("/docs/c.txt", ["Delta epsilon."]))
+    with CollectionLock(docs.layout.lock_path("killed"), "killed"):  # a run is writing
+        assert docs.keyword_index.search("delta") == []  # the index's last commit
+    assert [chunk for chunk, _ in docs.keyword_index.search("delta")] == ["/docs/c.txt-0"]
+    assert_keywords_match_ledger(docs.ledger_path)
