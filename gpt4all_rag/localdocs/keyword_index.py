@@ -163,7 +163,12 @@ def _engine(ledger_path: Path) -> tantivy.Index | None:
             except (OSError, ValueError):
                 return None
             _OPEN[directory] = (stamp.build, index)
-    index.reload()
+    try:
+        index.reload()
+    except (OSError, ValueError):  # rebuilt under us this instant: the next search reopens it
+        with _OPEN_LOCK:
+            _OPEN.pop(directory, None)
+        return None
     return index
 
 
