@@ -123,7 +123,8 @@ def main(
     embedding_backend: Annotated[
         EmbeddingBackend | None,
         typer.Option(
-            help="Embedding backend for new collections: onnx (default), torch or onnx-int8."
+            help="Embedding backend for new collections: onnx-int8 (default), onnx, torch "
+            "or onnx-int8-v1."
         ),
     ] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="CPU threads for generation.")] = None,

@@ -32,16 +32,16 @@ from gpt4all_rag.embedding_backends import (
     tokenizer_for,
 )
 from gpt4all_rag.embedding_backends.base import (
-    INT8_SUFFIX,
     Backend,
     EmbeddingModelRef,
     ModelKind,
     resolve_embedding_model,
 )
 from gpt4all_rag.embedding_backends.base import length_batches as _length_batches  # noqa: F401
-from gpt4all_rag.embedding_backends.onnx import export_onnx, quantize_onnx
+from gpt4all_rag.embedding_backends.onnx import export_onnx
 from gpt4all_rag.embedding_backends.onnx import read_pipeline as _read_pipeline  # noqa: F401
 from gpt4all_rag.embedding_backends.policy import model_backend
+from gpt4all_rag.embedding_backends.quantization import quantize_onnx, vector_suffix
 from gpt4all_rag.errors import UnsupportedModelError
 from gpt4all_rag.strict_keywords import reject_unknown
 
@@ -194,9 +194,9 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
     @property
     def model_id(self) -> str:
         """Stable id of the vectors made here: ``name:dimension``, the same for ``torch`` and
-        ``onnx`` (equal vectors), with ``:int8`` appended for ``onnx-int8``."""
-        suffix = INT8_SUFFIX if self.backend == "onnx-int8" else ""
-        return f"{self._ref.name}:{self.dimension}{suffix}"
+        ``onnx`` (equal vectors), with the 8-bit recipe's suffix appended for ``onnx-int8``
+        (``:int8v2``) and ``onnx-int8-v1`` (``:int8``)."""
+        return f"{self._ref.name}:{self.dimension}{vector_suffix(self.backend)}"
 
 
 def configured_embeddings(settings: Settings, recorded: str | None = None) -> GPT4AllEmbeddings:

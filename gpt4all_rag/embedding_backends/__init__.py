@@ -2,7 +2,9 @@
 
 * :mod:`~gpt4all_rag.embedding_backends.torch`: a sentence-transformers folder on torch;
 * :mod:`~gpt4all_rag.embedding_backends.onnx`: the same folder exported to ONNX Runtime
-  (``onnx``, or ``onnx-int8`` with 8-bit weights);
+  (``onnx``, or 8-bit with ``onnx-int8``);
+* :mod:`~gpt4all_rag.embedding_backends.quantization`: the 8-bit recipes, versioned by the
+  suffix of the model id their vectors record;
 * :mod:`~gpt4all_rag.embedding_backends.gguf`: a GGUF embedding model through llama.cpp;
 * :mod:`~gpt4all_rag.embedding_backends.base`: what they share (model resolution, tokenizers,
   normalization, length batching);
@@ -28,7 +30,8 @@ from gpt4all_rag.embedding_backends.base import (
     resolve_embedding_model,
 )
 from gpt4all_rag.embedding_backends.gguf import LlamaEncoder
-from gpt4all_rag.embedding_backends.onnx import OnnxEncoder, export_onnx, quantize_onnx
+from gpt4all_rag.embedding_backends.onnx import OnnxEncoder, export_onnx
+from gpt4all_rag.embedding_backends.quantization import INT8_RECIPES, quantize_onnx
 from gpt4all_rag.embedding_backends.torch import TorchEncoder
 
 __all__ = [
@@ -86,8 +89,8 @@ def encoder_for(
 def _build(ref: EmbeddingModelRef, backend: Backend, settings: Settings) -> Encoder:
     if ref.kind == "gguf":
         return LlamaEncoder(ref, settings)
-    if backend in ("onnx", "onnx-int8"):
-        return OnnxEncoder(ref, quantized=backend == "onnx-int8", settings=settings)
+    if backend == "onnx" or backend in INT8_RECIPES:
+        return OnnxEncoder(ref, recipe=INT8_RECIPES.get(backend), settings=settings)
     return TorchEncoder(ref.path)
 
 

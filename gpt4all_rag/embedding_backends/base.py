@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 Backend = EmbeddingBackend
-INT8_SUFFIX = ":int8"
-"""Ends the model id of vectors made with 8-bit weights (``onnx-int8``)."""
 ModelKind = Literal["sentence-transformers", "gguf"]
 
 _BUNDLED_ALIASES = frozenset(

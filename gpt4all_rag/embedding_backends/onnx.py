@@ -1,7 +1,7 @@
 """The ONNX backend: a sentence-transformers folder exported once and run by ONNX Runtime.
 
-The transformer is exported with ``torch.onnx`` into the data home (optionally quantized to
-8-bit weights); tokenizing, pooling and normalizing are done here, so no ``optimum`` is needed
+The transformer is exported with ``torch.onnx`` into the data home (optionally made 8-bit by a
+recipe of :mod:`~gpt4all_rag.embedding_backends.quantization`); tokenizing, pooling and normalizing are done here, so no ``optimum`` is needed
 (``onnx``, ``onnxscript`` and ``onnxruntime`` are dependencies).
 """
 
@@ -27,6 +27,7 @@ from gpt4all_rag.embedding_backends.base import (
     read_json,
     require,
 )
+from gpt4all_rag.embedding_backends.quantization import Int8Recipe, quantize_onnx
 from gpt4all_rag.errors import UnsupportedModelError
 
 if TYPE_CHECKING:
@@ -172,42 +173,23 @@ def export_onnx(transformer_dir: Path, target: Path) -> Path:
     return target
 
 
-def quantize_onnx(source: Path, target: Path) -> Path:
-    """Quantize the weights of an ONNX graph to 8 bits per channel, once, atomically.
-
-    Only matrix multiplications are quantized (dynamic quantization): on all-MiniLM-L6-v2 this
-    embeds about 1.6x faster than float32 ONNX, with vectors at a cosine of about 0.99 from it.
-    """
-    if target.is_file():
-        return target
-    require("onnx", "onnx")
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # quantize_dynamic logs advice on the root logger
-    try:
-        quantize_dynamic(
-            source,
-            partial,
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
-        os.replace(partial, target)
-    finally:
-        root.setLevel(level)
-        partial.unlink(missing_ok=True)
-    return target
-
-
 class OnnxEncoder:
     """A sentence-transformers folder exported to ONNX and run by ONNX Runtime."""
 
     def __init__(
-        self, ref: EmbeddingModelRef, *, quantized: bool = False, settings: Settings | None = None
+        self,
+        ref: EmbeddingModelRef,
+        *,
+        recipe: Int8Recipe | None = None,
+        settings: Settings | None = None,
     ) -> None:
+        """Load (exporting and quantizing on first use) the graph of ``ref``.
+
+        Args:
+            ref: A sentence-transformers folder.
+            recipe: How to make the graph 8-bit; float32 when None.
+            settings: Data home of the graphs and threads; the process-wide settings when None.
+        """
         require("onnxruntime", "onnxruntime")
         import onnxruntime as ort
 
@@ -216,8 +198,8 @@ class OnnxEncoder:
         target = onnx_cache_file(ref, settings)
         if not target.is_file():
             export_onnx(pipeline.transformer_dir, target)
-        if quantized:
-            target = quantize_onnx(target, target.with_name("model.int8.onnx"))
+        if recipe is not None:
+            target = quantize_onnx(target, target.with_name(recipe.file_name), recipe)
         options = ort.SessionOptions()
         options.intra_op_num_threads = settings.threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 
 from gpt4all_rag.config import Settings, get_settings
-from gpt4all_rag.embedding_backends.base import INT8_SUFFIX
+from gpt4all_rag.embedding_backends.policy import same_vectors
 from gpt4all_rag.errors import (
     CollectionLockedError,
     CollectionMismatchError,
@@ -557,10 +557,8 @@ def _same_model_cheap(embeddings: IndexEmbeddings, recorded: str) -> bool:
     """Whether the recorded id names this model, judged without loading it (when possible)."""
     ref = getattr(embeddings, "model_ref", None)
     name = getattr(ref, "name", None)
-    int8 = getattr(embeddings, "backend", None) == "onnx-int8"
-    if recorded.endswith(INT8_SUFFIX) != int8:
-        return False
-    return isinstance(name, str) and recorded.removesuffix(INT8_SUFFIX).rpartition(":")[0] == name
+    backend = getattr(embeddings, "backend", "torch")
+    return isinstance(name, str) and same_vectors(recorded, name, backend)
 
 
 def _mismatch(collection: str, recorded: str, wanted: str, what: str) -> CollectionMismatchError:

@@ -181,15 +181,6 @@ def test_progress_updates(settings: Settings, folder: Path) -> None:
     assert phases.count("loading model") == 1 and updates[loading].chunks_embedded == 0
 
 
-def test_backend_follows_the_collections_vectors() -> None:
-    from gpt4all_rag.embedding_backends.policy import backend_for
-
-    assert backend_for(None, "onnx-int8") == "onnx-int8"
-    assert backend_for("all-MiniLM-L6-v2:384:int8", "torch") == "onnx-int8"
-    assert backend_for("all-MiniLM-L6-v2:384", "onnx-int8") == "torch"
-    assert backend_for("all-MiniLM-L6-v2:384", "onnx") == "onnx"
-
-
 def test_an_empty_folder_makes_an_empty_collection_that_search_accepts(
     settings: Settings, tmp_path: Path
 ) -> None:
