@@ -203,6 +203,9 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = settings.threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads sleep instead of spinning: on 2 shared cores (PDF parsing runs beside
+        # embedding) spinning cost a third of the throughput (docs/benchmarks.md "Indexing").
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(target), options, providers=["CPUExecutionProvider"]
         )
