@@ -89,6 +89,7 @@ def measure_embedding(texts: list[str], rounds: int) -> None:
     torch_model = GPT4AllEmbeddings()
     onnx_model = GPT4AllEmbeddings(backend="onnx")
     int8_model = GPT4AllEmbeddings(backend="onnx-int8")
+    int8_v1_model = GPT4AllEmbeddings(backend="onnx-int8-v1")
     anchor = HuggingFaceEmbeddings(model_name=str(torch_model.model_ref.path))
     onnx_encoder = onnx_model._encoder()
 
@@ -124,6 +125,8 @@ def measure_embedding(texts: list[str], rounds: int) -> None:
         "onnx batch 64 (<=4096 tokens)": ours(onnx_model, 64),
         "onnx batch 32, unsorted": onnx_unsorted(32),
         "onnx-int8 batch 64": ours(int8_model, 64),
+        "onnx-int8 batch 8 (default)": ours(int8_model, 8),
+        "onnx-int8-v1 batch 8": ours(int8_v1_model, 8),
     }
     for run in variants.values():  # warm up: load models, export ONNX once
         run()
@@ -137,7 +140,15 @@ def measure_embedding(texts: list[str], rounds: int) -> None:
     for name, seconds in times.items():
         rate = len(texts) / statistics.median(seconds)
         print(f"  {name:<32} {rate:7.1f} chunks/s   x{rate / anchor_rate:4.2f}")
-    measure_quality(texts, {"torch": torch_model, "onnx": onnx_model, "onnx-int8": int8_model})
+    measure_quality(
+        texts,
+        {
+            "torch": torch_model,
+            "onnx": onnx_model,
+            "onnx-int8": int8_model,
+            "onnx-int8-v1": int8_v1_model,
+        },
+    )
 
 
 def measure_quality(texts: list[str], models: dict[str, GPT4AllEmbeddings]) -> None:

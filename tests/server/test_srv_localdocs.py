@@ -41,7 +41,7 @@ def test_collections_are_listed(client: openai.OpenAI) -> None:
     (collection,) = listed["data"]
     assert collection["id"] == COLLECTION and collection["object"] == "collection"
     assert collection["files"] == 2 and collection["chunks"] >= 2
-    assert collection["embedding_model"] == "all-MiniLM-L6-v2:384"
+    assert collection["embedding_model"] == "all-MiniLM-L6-v2:384:int8v2"  # the default backend
 
 
 def test_answer_with_sources(client: openai.OpenAI) -> None:

@@ -37,7 +37,7 @@ def test_index_list_remove(tmp_home: Path, tmp_path: Path) -> None:
     assert listed.exit_code == 0, listed.output
     (info,) = json.loads(listed.stdout)
     assert info["name"] == "notes" and info["files"] == 2 and info["chunks"] > 0
-    assert info["embedding_model"] == "all-MiniLM-L6-v2:384" and info["size_bytes"] > 0
+    assert info["embedding_model"] == "all-MiniLM-L6-v2:384:int8v2" and info["size_bytes"] > 0
     table = runner.invoke(app, ["collections"])
     assert table.exit_code == 0 and "notes" in table.stdout
 

@@ -99,12 +99,15 @@ def test_embedding_backend_setting_applies_to_new_collections(tmp_path: Path) ->
         "In R, the function lm() fits linear regression models to data."
     )
     home = tmp_path / "home"
-    quantized = LocalDocs("quantized", settings=Settings(home=home, embedding_backend="onnx-int8"))
+    # A collection built by the first 8-bit recipe (before recipes were versioned: ":int8").
+    first = Settings(home=home, embedding_backend="onnx-int8-v1")
+    quantized = LocalDocs("quantized", settings=first)
     assert quantized.index([folder]).added == 1
     recorded = quantized.recorded_settings()[0]
     assert recorded is not None and recorded.endswith(":int8")
 
-    # Another session with the default backend still embeds queries with the collection's own.
+    # Another session with the default backend (the current recipe) still embeds queries with
+    # the collection's own.
     reader = LocalDocs("quantized", settings=Settings(home=home))
     assert reader.embeddings.model_id == recorded
     assert (
@@ -114,7 +117,7 @@ def test_embedding_backend_setting_applies_to_new_collections(tmp_path: Path) ->
     # A rebuild takes the session's backend.
     reader.index([folder], rebuild=True)
     rebuilt = reader.recorded_settings()[0]
-    assert rebuilt is not None and not rebuilt.endswith(":int8")
+    assert rebuilt is not None and rebuilt.endswith(":int8v2")
     assert reader.embeddings.model_id == rebuilt
 
 
@@ -126,6 +129,7 @@ def test_default_backend_indexes_and_searches_without_torch(tmp_path: Path) -> N
 
     home = Settings(home=tmp_path / "home")
     GPT4AllEmbeddings(backend="onnx", settings=home).embed_query("export the model to this home")
+    # The default backend quantizes that graph in the child: ONNX Runtime's tools, no torch.
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "notes.md").write_text("The zorblax filter is replaced every 90 days.")
@@ -142,4 +146,4 @@ def test_default_backend_indexes_and_searches_without_torch(tmp_path: Path) -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=os.environ
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.split() == ["all-MiniLM-L6-v2:384", "1", "False"]
+    assert run.stdout.split() == ["all-MiniLM-L6-v2:384:int8v2", "1", "False"]
