@@ -1,8 +1,9 @@
 """The ONNX backend: a sentence-transformers folder exported once and run by ONNX Runtime.
 
 The transformer is exported with ``torch.onnx`` into the data home (optionally made 8-bit by a
-recipe of :mod:`~gpt4all_rag.embedding_backends.quantization`); tokenizing, pooling and normalizing are done here, so no ``optimum`` is needed
-(``onnx``, ``onnxscript`` and ``onnxruntime`` are dependencies).
+recipe of :mod:`~gpt4all_rag.embedding_backends.quantization`); tokenizing, pooling and
+normalizing are done here, so no ``optimum`` is needed (``onnx``, ``onnxscript`` and
+``onnxruntime`` are dependencies).
 """
 
 from __future__ import annotations
