@@ -106,11 +106,12 @@ def quantize_onnx(source: Path, target: Path, recipe: Int8Recipe | None = None) 
 
 def _fuse(source: Path, target: Path) -> Path:
     """ONNX Runtime's BERT fusions, offline (heads and hidden size detected from the graph; the
-    attention of a dynamo export is left unfused)."""
+    attention of a dynamo export is left unfused). ``opt_level=0``: the fusions alone, without
+    ONNX Runtime's own pass first, which imports torch (the session applies it when loading)."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     optimized = optimize_model(
-        str(source), model_type="bert", num_heads=0, hidden_size=0, opt_level=1
+        str(source), model_type="bert", num_heads=0, hidden_size=0, opt_level=0
     )
     optimized.save_model_to_file(str(target))
     return target
