@@ -7,8 +7,9 @@ Three ways to run a model, chosen from ``model_name`` and ``backend``, each in i
 * the same folder through ONNX Runtime (``backend="onnx"``): the transformer is exported once
   with ``torch.onnx`` into the data home and run by ``onnxruntime``; tokenizing, pooling and
   normalizing are done here, so no ``optimum`` is needed;
-  ``backend="onnx-int8"`` also quantizes the weights to 8 bits (faster, slightly other vectors,
-  hence another ``model_id``);
+  ``backend="onnx-int8"`` also makes its matrix products 8-bit with the current recipe
+  (faster, slightly other vectors, hence another ``model_id``: ``...:int8v2``;
+  ``onnx-int8-v1`` is the first recipe, ``...:int8``);
 * a GGUF embedding model (``model_name`` ending in ``.gguf``) through llama.cpp.
 
 Loaded models are heavy: each is built once per process and shared by every instance that names
@@ -76,7 +77,7 @@ class GPT4AllEmbeddings(BaseModel, Embeddings):
 
             embeddings = GPT4AllEmbeddings()  # all-MiniLM-L6-v2, 384 dimensions
             fast = GPT4AllEmbeddings(backend="onnx")  # same vectors through ONNX Runtime
-            faster = GPT4AllEmbeddings(backend="onnx-int8")  # 8-bit weights, model_id ...:int8
+            faster = GPT4AllEmbeddings(backend="onnx-int8")  # 8-bit, model_id ...:int8v2
             gguf = GPT4AllEmbeddings(model_name="/models/nomic-embed-text-v1.5.Q8_0.gguf")
 
     Embed:
