@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     ``MIN_N_CTX``: ``DEFAULT_ANSWER_TOKENS`` of it are reserved for the answer."""
     chroma_url: str | None = None
     """Chroma server URL (http://host:port); None means the embedded store under the home."""
+    writer_lease_seconds: float = Field(default=60.0, gt=0)
+    """Life of a writer's lease on a Chroma server collection without renewal (renewed every
+    third of it while indexing): how long a crashed writer keeps others out."""
     llama_extra_buffers: ExtraBuffers = "auto"
     """Load llama.cpp models with extra buffer types: ``auto`` (off where the build has AMX)."""
 
@@ -152,6 +155,7 @@ SETTING_NAMES = {
     "n_threads": "--threads or GPT4ALL_RAG_N_THREADS",
     "n_ctx": "--n-ctx or GPT4ALL_RAG_N_CTX",
     "chroma_url": "--chroma-url or GPT4ALL_RAG_CHROMA_URL",
+    "writer_lease_seconds": "GPT4ALL_RAG_WRITER_LEASE_SECONDS",
     "llama_extra_buffers": "--llama-extra-buffers or GPT4ALL_RAG_LLAMA_EXTRA_BUFFERS",
 }
 """How a user sets each field of :class:`Settings`, for error messages."""

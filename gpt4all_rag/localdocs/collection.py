@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -30,6 +31,12 @@ from gpt4all_rag.localdocs.lock import CollectionLock
 from gpt4all_rag.localdocs.progress import IndexProgress
 from gpt4all_rag.localdocs.report import CollectionInfo, IndexReport
 from gpt4all_rag.localdocs.retriever import HybridRetriever
+from gpt4all_rag.localdocs.searchable import KeywordSearch
+from gpt4all_rag.localdocs.shared_lease import WriterLease
+from gpt4all_rag.localdocs.shared_record import SharedRecord, is_ours
+from gpt4all_rag.localdocs.shared_store import SharedVectorStore, shared_names
+from gpt4all_rag.localdocs.shared_terms import SharedKeywordIndex, TermStats
+from gpt4all_rag.localdocs.shared_writer import SharedWriteStore, initial_metadata
 from gpt4all_rag.localdocs.store import (
     VectorHit,
     VectorStore,
@@ -138,6 +145,7 @@ class LocalDocs:
         self._batch_size = batch_size
         self._client: ClientAPI | None = None
         self._vector_store: VectorStore | None = None
+        self._held_lease: WriterLease | None = None
 
     def __repr__(self) -> str:
         return f"LocalDocs({self.name!r}, location={self.layout.location!r})"
@@ -159,19 +167,40 @@ class LocalDocs:
         return self.layout.ledger_path(self.name)
 
     @property
+    def shared(self) -> bool:
+        """Whether the collection lives on a Chroma server, whole (docs/deploy.md): any data
+        home pointed at the server reads it from there, with no ledger."""
+        return self.layout.chroma_url is not None
+
+    @property
     def exists(self) -> bool:
-        """Whether the collection has been indexed here."""
+        """Whether the collection has been indexed (here, or on the Chroma server)."""
+        if self.shared:
+            return self._shared_record() is not None
+        return self._has_ledger
+
+    @property
+    def _has_ledger(self) -> bool:
+        """Whether this data home has the collection's ledger (it is or was its writer)."""
         return self.ledger_path.is_file()
 
     @property
     def is_empty(self) -> bool:
         """Whether the collection holds no chunk (never indexed, or indexed from no readable
         file)."""
+        if self.shared:
+            record = self._shared_record()
+            return record is None or record.chunks == 0
         return not self.exists or read_summary(self.ledger_path).chunks == 0
 
     @property
-    def keyword_index(self) -> KeywordIndex:
-        """BM25 keyword search over the chunks: ``search(query, k, where) -> [(id, score)]``."""
+    def keyword_index(self) -> KeywordSearch:
+        """BM25 keyword search over the chunks: ``search(query, k, where) -> [(id, score)]``.
+
+        A shared collection is searched on the server, from every data home alike.
+        """
+        if self.shared:
+            return SharedKeywordIndex(self._chroma(), self.vector_store.collection)
         self._build_keyword_index()
         return KeywordIndex(self.ledger_path)
 
@@ -196,8 +225,11 @@ class LocalDocs:
         """
         if self._vector_store is None:
             collection = get_collection(self._chroma(), self.name)
+            if self.shared and collection is not None and is_ours(collection.metadata):
+                self._vector_store = SharedVectorStore(self._chroma(), collection)
+                return self._vector_store
             if collection is None or not self.exists:
-                raise CollectionNotFoundError(self.name, self.layout.collection_names())
+                raise CollectionNotFoundError(self.name, self._names())
             self._vector_store = VectorStore(collection, self._chroma().get_max_batch_size())
         return self._vector_store
 
@@ -234,7 +266,7 @@ class LocalDocs:
             CollectionMismatchError: When ``embeddings`` is not the collection's model.
         """
         if not self.exists:
-            raise CollectionNotFoundError(self.name, self.layout.collection_names())
+            raise CollectionNotFoundError(self.name, self._names())
         recorded = self.recorded_settings()[0]
         if (
             recorded is not None
@@ -253,6 +285,8 @@ class LocalDocs:
         """Every indexed file (absolute path), sorted; read without writing to the ledger."""
         if not self.exists:
             return []
+        if self.shared:
+            return self._shared_store().sources()
         db = sqlite3.connect(self.ledger_path, timeout=30)
         try:
             db.execute("PRAGMA query_only = ON")
@@ -276,11 +310,16 @@ class LocalDocs:
         """Chunks by id, from the ledger, in the given order; ``Document.id`` is the chunk id."""
         if not self.exists:
             return []
+        if self.shared:
+            return self._shared_store().documents(ids)
         stored = read_documents(self.ledger_path, ids)
         return [Document(id=s.id, page_content=s.text, metadata=s.metadata) for s in stored]
 
     def recorded_settings(self) -> tuple[str | None, dict[str, Any] | None]:
         """The embedding model id and split settings the collection was built with."""
+        if self.shared:
+            record = self._shared_record()
+            return (record.model, record.split) if record else (None, None)
         if not self.exists:
             return None, None
         meta = read_meta(self.ledger_path)
@@ -326,10 +365,10 @@ class LocalDocs:
         from connectors.folder import DEFAULT_MAX_FILE_SIZE, walk
         from connectors.registry import get_registry
 
-        with CollectionLock(self.layout.lock_path(self.name), self.name):
+        with CollectionLock(self.layout.lock_path(self.name), self.name), self._lease():
             if rebuild:
                 self._drop()
-            is_new = not self.exists
+            is_new = not self._has_ledger
             try:
                 with Ledger(self.ledger_path) as ledger:
                     split_settings = self._check_settings(ledger)
@@ -344,10 +383,12 @@ class LocalDocs:
                         max_file_size=self._max_file_size or DEFAULT_MAX_FILE_SIZE,
                         progress=progress,
                         store_is_missing=self._store_missing(ledger),
+                        on_commit=self._commit_shared,
                     )
                     report = indexer.run(paths, include=include, exclude=exclude)
                     if ledger.chunk_count() == 0:  # an empty collection exists in Chroma too
                         self._writable_store(ledger)
+                    self._commit_shared(close=True)
                     return report
             except Exception as error:
                 if is_new:
@@ -362,11 +403,14 @@ class LocalDocs:
                 if told is not None:
                     raise told from error
                 raise
+            finally:
+                if self.shared:  # searches after the run read as any reader does
+                    self._vector_store = self._held_lease = None
 
     def _discard_if_unused(self) -> None:
         """Remove a new collection whose first run failed before recording any file (the caller
         holds the lock), so that a failed first run leaves nothing behind."""
-        if self.exists:
+        if self._has_ledger:
             summary = read_summary(self.ledger_path)
             if summary.files or summary.failed_files or summary.chunks:
                 return  # some work is recorded: a re-run resumes from it
@@ -419,6 +463,41 @@ class LocalDocs:
             not (self.layout.chroma_path / "chroma.sqlite3").is_file() and ledger.chunk_count() > 0
         )
 
+    def _lease(self) -> contextlib.AbstractContextManager[object]:
+        """The writer lease on the Chroma server (nothing for the embedded store)."""
+        if not self.shared:
+            return contextlib.nullcontext()
+        self._held_lease = WriterLease(
+            self._chroma(),
+            self.name,
+            ttl=self.settings.writer_lease_seconds,
+            home=str(self.settings.home),
+            url=self.layout.location,
+        )
+        return self._held_lease
+
+    def _commit_shared(self, *, close: bool = False) -> None:
+        """Make a shared collection's written files visible to readers (a no-op otherwise)."""
+        store = self._vector_store
+        if isinstance(store, SharedWriteStore):
+            store.close() if close else store.commit()
+
+    def _shared_record(self) -> SharedRecord | None:
+        """The shared collection's record, read from the server now; None if there is none."""
+        collection = get_collection(self._chroma(), self.name)
+        if collection is None or not is_ours(collection.metadata):
+            return None
+        return SharedRecord.from_metadata(collection.metadata)
+
+    def _shared_store(self) -> SharedVectorStore:
+        store = self.vector_store
+        assert isinstance(store, SharedVectorStore)
+        return store
+
+    def _names(self) -> list[str]:
+        """The collections one could have meant: on the server when shared, else here."""
+        return shared_names(self._chroma()) if self.shared else self.layout.collection_names()
+
     def _chroma(self) -> ClientAPI:
         if self._client is None:
             self._client = make_client(self.layout)
@@ -426,7 +505,7 @@ class LocalDocs:
 
     def _writable_store(self, ledger: Ledger) -> VectorStore:
         """The Chroma collection for writing: created on first use, checked against the ledger."""
-        if self._vector_store is not None:
+        if self._vector_store is not None and not isinstance(self._vector_store, SharedVectorStore):
             return self._vector_store
         client = self._chroma()
         model = ledger.get_meta(_META_MODEL) or ""
@@ -437,6 +516,7 @@ class LocalDocs:
                 _CHROMA_MODEL: model,
                 _CHROMA_SPLIT: split,
                 _CHROMA_LEDGER: ledger.ledger_id,
+                **(initial_metadata() if self.shared else {}),
             }
             collection = create_collection(client, self.name, metadata)
         else:
@@ -450,7 +530,12 @@ class LocalDocs:
                 )
             if found.get(_CHROMA_MODEL) != model:
                 raise _mismatch(self.name, str(found.get(_CHROMA_MODEL)), model, "embedding model")
-        self._vector_store = VectorStore(collection, client.get_max_batch_size())
+        if self.shared:
+            lease = self._held_lease
+            assert lease is not None
+            self._vector_store = SharedWriteStore(client, collection, lease, _file_counts(ledger))
+        else:
+            self._vector_store = VectorStore(collection, client.get_max_batch_size())
         return self._vector_store
 
     # --- management -----------------------------------------------------------------------------
@@ -461,6 +546,8 @@ class LocalDocs:
         Raises:
             CollectionNotFoundError: When the collection was never indexed.
         """
+        if self.shared:
+            return self._shared_info()
         if not self.exists:
             raise CollectionNotFoundError(self.name, self.layout.collection_names())
         summary = read_summary(self.ledger_path)
@@ -484,10 +571,31 @@ class LocalDocs:
     ) -> list[CollectionInfo]:
         """Every collection indexed from this data home (for one store), sorted by name."""
         layout = Layout.for_settings(settings or get_settings(), chroma_url)
-        return [
-            cls(name, settings=settings, chroma_url=chroma_url).info()
-            for name in layout.collection_names()
-        ]
+        if layout.chroma_url is not None:
+            names = shared_names(make_client(layout))
+        else:
+            names = layout.collection_names()
+        return [cls(name, settings=settings, chroma_url=chroma_url).info() for name in names]
+
+    def _shared_info(self) -> CollectionInfo:
+        """A shared collection's info, from its record on the server."""
+        record = self._shared_record()
+        if record is None:
+            raise CollectionNotFoundError(self.name, self._names())
+        split = record.split or {}
+        summary = read_summary(self.ledger_path) if self._has_ledger else None
+        return CollectionInfo(
+            name=self.name,
+            files=record.files,
+            failed_files=record.failed_files,
+            chunks=record.chunks,
+            embedding_model=record.model or "unknown",
+            chunk_tokens=split.get("chunk_tokens"),
+            overlap_tokens=split.get("overlap_tokens"),
+            size_bytes=collection_size(self.layout, self.name),
+            location=self.layout.location,
+            interrupted=summary is not None and "run" in summary.meta,
+        )
 
     def remove(self) -> None:
         """Delete the collection: its vectors, ledger and keyword index.
@@ -496,9 +604,9 @@ class LocalDocs:
             CollectionNotFoundError: When there is no such collection.
             CollectionLockedError: Another process is writing it.
         """
-        if not self.layout.collection_dir(self.name).exists():
-            raise CollectionNotFoundError(self.name, self.layout.collection_names())
-        with CollectionLock(self.layout.lock_path(self.name), self.name):
+        if not self.layout.collection_dir(self.name).exists() and not (self.shared and self.exists):
+            raise CollectionNotFoundError(self.name, self._names())
+        with CollectionLock(self.layout.lock_path(self.name), self.name), self._lease():
             self._drop()
             shutil.rmtree(self.layout.collection_dir(self.name), ignore_errors=True)
 
@@ -511,6 +619,9 @@ class LocalDocs:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.ledger_path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(keyword_dir(self.ledger_path), ignore_errors=True)
+        collection = get_collection(self._chroma(), self.name)
+        if collection is not None:
+            TermStats(self._chroma(), collection).drop()
         drop_collection(self._chroma(), self.name)
         self._vector_store = None
         if not self._embeddings_given:  # a rebuild may change the backend
@@ -568,3 +679,13 @@ def _mismatch(collection: str, recorded: str, wanted: str, what: str) -> Collect
         f"(LocalDocs.index(..., rebuild=True)) to drop and rebuild the collection, or index into "
         f"another collection name."
     )
+
+
+def _file_counts(ledger: Ledger) -> Callable[[], tuple[int, int]]:
+    """Indexed and failed files of a ledger, counted when called."""
+
+    def counts() -> tuple[int, int]:
+        summary = read_summary(ledger.path)
+        return summary.files, summary.failed_files
+
+    return counts

@@ -105,6 +105,8 @@ class Indexer:
         max_file_size: Larger files are skipped and reported.
         progress: Receives progress updates.
         store_is_missing: True when the vector store is known to be gone (reconcile first).
+        on_commit: Called after each batch of whole files is written (a shared collection makes
+            them visible to readers there).
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class Indexer:
         max_file_size: int,
         progress: IndexProgress | None = None,
         store_is_missing: bool = False,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._ledger = ledger
         self._store = store
@@ -132,6 +135,7 @@ class Indexer:
         self._tracker = ProgressTracker(progress)
         self._model_loaded = False
         self._store_is_missing = store_is_missing
+        self._on_commit = on_commit
         self._report = IndexReport()
         self._batch = _Batch()
         self._vanished: set[str] = set()
@@ -320,6 +324,8 @@ class Indexer:
         stale = [chunk_id for update in batch.updates for chunk_id in update.delete]
         if stale:
             store.delete(stale)
+        if self._on_commit is not None:
+            self._on_commit()
 
     def _vectors(self, batch: _Batch, store: VectorStore) -> dict[str, list[float]]:
         """A vector per new content hash: copied from Chroma when present, embedded otherwise."""

@@ -14,8 +14,18 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
 
     from gpt4all_rag.localdocs.indexer import IndexEmbeddings
-    from gpt4all_rag.localdocs.keyword_index import KeywordIndex
     from gpt4all_rag.localdocs.store import VectorStore
+    from gpt4all_rag.localdocs.where import Where
+
+
+class KeywordSearch(Protocol):
+    """BM25 keyword search: the local index, or a shared collection's on the Chroma server."""
+
+    def search(
+        self, query: str, k: int = 10, where: Where | None = None
+    ) -> list[tuple[str, float]]:
+        """``(chunk_id, score)`` pairs, best first (higher is better)."""
+        ...
 
 
 class SearchableCollection(Protocol):
@@ -30,7 +40,7 @@ class SearchableCollection(Protocol):
         ...
 
     @property
-    def keyword_index(self) -> KeywordIndex:
+    def keyword_index(self) -> KeywordSearch:
         """BM25 keyword search over the chunks."""
         ...
 
