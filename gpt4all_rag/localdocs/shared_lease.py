@@ -4,7 +4,8 @@ The lease is a record in the server's ``gpt4all_rag_leases`` collection (id: the
 metadata: holder id, host, PID, data home, expiry). A writer takes a free or expired lease, waits
 :data:`SETTLE_SECONDS`, and reads it back: if another writer wrote in between, the last write
 won and the other backs off. A thread renews the lease every third of its lifetime; a crashed
-writer's lease expires after ``ttl`` seconds.
+writer's lease expires after ``ttl`` seconds, or at once for a writer on the same host
+whose process is gone (a re-run after a crash or a lost server resumes without waiting).
 
 Chroma has no compare-and-swap, so one race remains: two writers that both read the lease free
 and whose writes land more than :data:`SETTLE_SECONDS` apart, the later one after the earlier
@@ -85,6 +86,7 @@ class WriterLease:
             current is not None
             and current.get("holder") != self.holder
             and float(current.get("expires", 0)) > time.time()
+            and not _abandoned(current)
         ):
             raise self._refusal(current)
         self._write()
@@ -152,3 +154,16 @@ class WriterLease:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _abandoned(lease: dict[str, Any]) -> bool:
+    """Whether a lease was left by a process of this host that no longer runs."""
+    if lease.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(int(lease.get("pid", 0)), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError, TypeError):
+        return False
+    return False

@@ -106,6 +106,7 @@ class SharedWriteStore(VectorStore):
 
     def upsert(self, records: Sequence[ChunkRecord], embeddings: Sequence[Sequence[float]]) -> None:
         """Write chunks stamped with the next generation; count their tokens."""
+        self._lease.check()
         stamp = {FROM_KEY: self.next, UNTIL_KEY: NEVER}
         stamped = [dataclasses.replace(r, metadata={**r.metadata, **stamp}) for r in records]
         super().upsert(stamped, embeddings)
