@@ -570,12 +570,19 @@ class LocalDocs:
         cls, settings: Settings | None = None, chroma_url: str | None = None
     ) -> list[CollectionInfo]:
         """Every collection indexed from this data home (for one store), sorted by name."""
+        names = cls.collection_names(settings, chroma_url)
+        return [cls(name, settings=settings, chroma_url=chroma_url).info() for name in names]
+
+    @classmethod
+    def collection_names(
+        cls, settings: Settings | None = None, chroma_url: str | None = None
+    ) -> list[str]:
+        """Names of the collections of one store, sorted: on the Chroma server when one is set
+        (whoever indexed them), else those indexed in this data home."""
         layout = Layout.for_settings(settings or get_settings(), chroma_url)
         if layout.chroma_url is not None:
-            names = shared_names(make_client(layout))
-        else:
-            names = layout.collection_names()
-        return [cls(name, settings=settings, chroma_url=chroma_url).info() for name in names]
+            return shared_names(make_client(layout))
+        return layout.collection_names()
 
     def _shared_info(self) -> CollectionInfo:
         """A shared collection's info, from its record on the server."""

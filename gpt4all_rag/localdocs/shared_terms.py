@@ -65,11 +65,13 @@ class TermStats:
 
     def _collection(self, create: bool = False) -> Collection | None:
         if self._side is None:
-            names = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
-            if self.name in names:
+            from chromadb.errors import NotFoundError
+
+            try:
                 self._side = self._client.get_collection(self.name, embedding_function=None)
-            elif create:
-                self._side = self._client.create_collection(self.name, embedding_function=None)
+            except NotFoundError:
+                if create:
+                    self._side = self._client.create_collection(self.name, embedding_function=None)
         return self._side
 
     def frequencies(self, tokens: Sequence[str]) -> dict[str, int]:
@@ -175,26 +177,32 @@ class SharedKeywordIndex:
         fetched = 0
         used = 0
         while used < len(phrases):
-            step = [phrases[used]]
-            used += 1
-            while used < len(phrases) and fetched + sum(p.df for p in step) + phrases[
-                used
-            ].df <= max(self._budget // 4, k):
-                step.append(phrases[used])
-                used += 1
-            if fetched + sum(p.df for p in step) > self._budget and scores:
+            step, used = self._next_step(phrases, used, k)
+            cost = sum(p.df for p in step)
+            if scores and fetched + cost > self._budget:
                 self.exact = False
                 break
             for chunk_id, tokens in self._candidates(step, record, where):
                 if chunk_id not in scores:
                     scores[chunk_id] = _bm25(tokens, phrases, avgdl)
-            fetched += sum(p.df for p in step)
+            fetched += cost
             bound = sum(p.idf * (K1 + 1) for p in phrases[used:])
             ranked = sorted(scores.values(), reverse=True)
             if len(ranked) >= k and ranked[k - 1] >= bound:
                 break
         best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         return [(chunk_id, score) for chunk_id, score in best[:k] if score > 0]
+
+    def _next_step(self, phrases: list[_Phrase], used: int, k: int) -> tuple[list[_Phrase], int]:
+        """The next phrases to fetch in one request: one, and more while their chunks are few."""
+        step = [phrases[used]]
+        cost = phrases[used].df
+        used += 1
+        while used < len(phrases) and cost + phrases[used].df <= max(self._budget // 4, k):
+            cost += phrases[used].df
+            step.append(phrases[used])
+            used += 1
+        return step, used
 
     def _fresh_metadata(self) -> Mapping[str, Any] | None:
         return self._client.get_collection(self._collection.name, embedding_function=None).metadata

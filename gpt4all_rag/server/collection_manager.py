@@ -62,7 +62,7 @@ class CollectionManager:
 
     def start(self) -> None:
         """Start watching the collections that are marked watched (or all, with ``watch_all``)."""
-        for name in self.layout.collection_names():
+        for name in LocalDocs.collection_names(self.settings):
             self._sync_watcher(name)
 
     def shutdown(self) -> None:
@@ -77,7 +77,7 @@ class CollectionManager:
 
     def names(self) -> list[str]:
         """Collections indexed here, and those whose first run is queued or under way."""
-        indexed = set(self.layout.collection_names())
+        indexed = set(LocalDocs.collection_names(self.settings))
         starting = {name for name in self.jobs.collections() if self._job_active(name)}
         return sorted(indexed | starting)
 
@@ -117,7 +117,7 @@ class CollectionManager:
                 "interrupted": False,
             }
         else:
-            raise CollectionNotFoundError(name, self.layout.collection_names())
+            raise CollectionNotFoundError(name, LocalDocs.collection_names(self.settings))
         record = read_folders(self.layout, name)
         watched = self._is_watched(record)
         with self._watch_lock:
@@ -262,7 +262,7 @@ class CollectionManager:
     def _require(self, name: str) -> None:
         validate_collection_name(name)
         if not LocalDocs(name, settings=self.settings).exists and not self._job_active(name):
-            raise CollectionNotFoundError(name, self.layout.collection_names())
+            raise CollectionNotFoundError(name, LocalDocs.collection_names(self.settings))
 
     def _record(self, name: str) -> CollectionFolders:
         self._require(name)

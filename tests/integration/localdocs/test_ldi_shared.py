@@ -78,6 +78,17 @@ def test_a_reader_home_searches_the_writers_collection_with_the_same_results(
         hits["fts5"] += _hit([i for i, _ in fts5][:5], writer, gold)
     assert hits["reader"] == hits["writer"] >= 8, hits
 
+    from fastapi.testclient import TestClient
+
+    from gpt4all_rag.server.app import create_app
+
+    library = Settings(home=reader_settings.home, chroma_url=chroma_server)
+    with TestClient(create_app(library=library)) as http:  # `serve` on the reader's home
+        listed = http.get("/v1/collections").json()
+        card = http.get("/v1/collections/team").json()
+    assert [c["name"] for c in listed["data"]] == ["team"], listed
+    assert (card["files"], card["chunks"]) == (12, info.chunks), card
+
 
 def test_a_second_writer_is_refused_until_a_stalled_writers_lease_expires(
     chroma_server: str, tmp_path: Path, embeddings: GPT4AllEmbeddings
