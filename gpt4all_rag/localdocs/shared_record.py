@@ -46,7 +46,10 @@ UNTIL_KEY = "gpt4all_rag_until"
 """Chunk metadata: the generation that retired it (:data:`NEVER` while it lives)."""
 NEVER = 2**62
 """``UNTIL_KEY`` of a live chunk."""
-CHUNK_KEYS = (FROM_KEY, UNTIL_KEY)
+TOKENS_CHUNK_KEY = "gpt4all_rag_tokens"
+"""Chunk metadata: the chunk's keyword tokens, space-separated (readers score without
+tokenizing)."""
+CHUNK_KEYS = (FROM_KEY, UNTIL_KEY, TOKENS_CHUNK_KEY)
 """Bookkeeping keys readers strip from a chunk's metadata."""
 
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from gpt4all_rag.localdocs.shared_record import SharedRecord, visible
+from gpt4all_rag.localdocs.shared_record import TOKENS_CHUNK_KEY, SharedRecord, visible
 from gpt4all_rag.localdocs.shared_tokens import chunk_tokens, phrase_count, query_phrases
 from gpt4all_rag.localdocs.where import Where
 
@@ -40,6 +40,9 @@ B = 0.75
 """BM25's length normalization (FTS5's value)."""
 CANDIDATE_BUDGET = 4000
 """Most chunks one keyword search fetches from the server."""
+STEP_CHUNKS_PER_RESULT = 4
+"""Rare phrases are fetched together while their chunks stay under this many per result wanted;
+smaller steps stop sooner (docs/benchmarks.md, "Shared collections on a Chroma server")."""
 _DUMMY = [0.0]  # the side collection's records need a vector; they are only read by id
 
 
@@ -198,7 +201,9 @@ class SharedKeywordIndex:
         step = [phrases[used]]
         cost = phrases[used].df
         used += 1
-        while used < len(phrases) and cost + phrases[used].df <= max(self._budget // 4, k):
+        while used < len(phrases) and cost + phrases[used].df <= max(
+            STEP_CHUNKS_PER_RESULT * k, self._budget // 4
+        ):
             cost += phrases[used].df
             step.append(phrases[used])
             used += 1
@@ -226,10 +231,23 @@ class SharedKeywordIndex:
         result = self._collection.get(
             where=cast(Any, visible(where, record.generation)),
             where_document=cast(Any, {"$regex": pattern}),
-            include=["documents"],
+            include=["metadatas"],
         )
-        texts = [text or "" for text in result["documents"] or []]
-        return list(zip(result["ids"], chunk_tokens(texts), strict=True))
+        found: dict[str, list[str]] = {}
+        untokenized: list[str] = []
+        for chunk_id, meta in zip(result["ids"], result["metadatas"] or [], strict=True):
+            spelled = (meta or {}).get(TOKENS_CHUNK_KEY)
+            if isinstance(spelled, str):
+                found[chunk_id] = spelled.split()
+            else:  # written before chunks carried their tokens
+                untokenized.append(chunk_id)
+        if untokenized:
+            texts = self._collection.get(ids=untokenized, include=["documents"])
+            pairs = zip(texts["ids"], texts["documents"] or [], strict=True)
+            documents = dict(pairs)
+            tokens = chunk_tokens([documents.get(i) or "" for i in untokenized])
+            found.update(zip(untokenized, tokens, strict=True))
+        return [(chunk_id, found[chunk_id]) for chunk_id in result["ids"]]
 
 
 def _pattern(phrase: _Phrase) -> str:

@@ -34,6 +34,7 @@ from gpt4all_rag.localdocs.shared_record import (
     GENERATION_KEY,
     NEVER,
     PENDING_KEY,
+    TOKENS_CHUNK_KEY,
     TOKENS_KEY,
     TOTAL_TOKENS_KEY,
     UNTIL_KEY,
@@ -108,9 +109,14 @@ class SharedWriteStore(VectorStore):
         """Write chunks stamped with the next generation; count their tokens."""
         self._lease.check()
         stamp = {FROM_KEY: self.next, UNTIL_KEY: NEVER}
-        stamped = [dataclasses.replace(r, metadata={**r.metadata, **stamp}) for r in records]
+        tokens = self._count([r.text for r in records], +1)
+        stamped = [
+            dataclasses.replace(
+                r, metadata={**r.metadata, **stamp, TOKENS_CHUNK_KEY: " ".join(chunk_tokens)}
+            )
+            for r, chunk_tokens in zip(records, tokens, strict=True)
+        ]
         super().upsert(stamped, embeddings)
-        self._count([r.text for r in records], +1)
         self._new.update(r.id for r in records)
         self._changed = True
 
@@ -159,13 +165,14 @@ class SharedWriteStore(VectorStore):
             )
         self._retired.extend(ids)
 
-    def _count(self, texts: Sequence[str], sign: int) -> None:
-        if not texts:
-            return
-        for tokens in chunk_tokens(texts):
+    def _count(self, texts: Sequence[str], sign: int) -> list[list[str]]:
+        """Add (or take away) the chunks' tokens to the pending statistics; returns the tokens."""
+        token_lists = chunk_tokens(texts)
+        for tokens in token_lists:
             self._delta.update(dict.fromkeys(set(tokens), sign))
             self._token_step += sign * len(tokens)
         self._chunk_step += sign * len(texts)
+        return token_lists
 
     # --- commit ---------------------------------------------------------------------------------
 
@@ -241,13 +248,16 @@ class SharedWriteStore(VectorStore):
                 for chunk_id, text, meta in zip(ids, texts, metas, strict=True)
                 if generation is None or self._is_live(meta)
             ]
-            if generation is None and keep:
-                stamp = {FROM_KEY: 0, UNTIL_KEY: NEVER}
+            token_lists = chunk_tokens([text for _, text in keep])
+            stamp = {FROM_KEY: 0, UNTIL_KEY: NEVER} if generation is None else {}
+            if keep:
                 self.collection.update(
                     ids=[chunk_id for chunk_id, _ in keep],
-                    metadatas=cast(Any, [stamp] * len(keep)),
+                    metadatas=cast(
+                        Any, [{**stamp, TOKENS_CHUNK_KEY: " ".join(t)} for t in token_lists]
+                    ),
                 )
-            for token_list in chunk_tokens([text for _, text in keep]):
+            for token_list in token_lists:
                 frequencies.update(set(token_list))
                 tokens += len(token_list)
             chunks += len(keep)
