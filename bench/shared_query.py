@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--chroma-url", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-copy", action="store_true", help="the server has it already")
+    parser.add_argument("--no-eval", action="store_true", help="latency only")
+    parser.add_argument("--questions", type=int, help="time only the first N questions per file")
     args = parser.parse_args()
     settings = Settings(home=args.home)
     embedded = LocalDocs(args.collection, settings=settings)
@@ -101,13 +103,13 @@ def main() -> None:
     assert shared_info.chunks == embedded_info.chunks, (shared_info, embedded_info)
     latency: dict[str, list[float]] = {}
     for qa in args.qa:
-        for mode in ("hybrid", "keyword"):
+        for mode in () if args.no_eval else ("hybrid", "keyword"):
             row: dict[str, Any] = {"qa": qa.name, "mode": mode}
             for label, docs in (("embedded", embedded), ("shared", shared)):
                 report = evaluate_collection(qa, docs, mode=mode, answers=False, floor=True)
                 row[f"{label}_hit_at_5"] = round(report.hit_at_5, 3)
             print(json.dumps(row), flush=True)
-        for item in load_qa(qa):
+        for item in load_qa(qa)[: args.questions]:
             for label, docs in (("embedded", embedded), ("shared", shared)):
                 retriever = docs.as_retriever(k=5)
                 keyword = docs.keyword_index
@@ -118,7 +120,16 @@ def main() -> None:
                     timed(lambda r=retriever, q=item.question: r.invoke(q), args.runs)
                 )
     summary = {name: round(statistics.median(values), 1) for name, values in latency.items()}
-    print(json.dumps({"median_ms": summary, "chunks": shared_info.chunks}))
+    ratios = {
+        kind: round(summary[f"shared {kind}"] / summary[f"embedded {kind}"], 1)
+        for kind in ("keyword", "hybrid")
+        if summary.get(f"embedded {kind}")
+    }
+    print(
+        json.dumps(
+            {"median_ms": summary, "shared_over_embedded": ratios, "chunks": shared_info.chunks}
+        )
+    )
 
 
 if __name__ == "__main__":

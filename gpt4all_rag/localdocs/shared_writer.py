@@ -94,9 +94,10 @@ class SharedWriteStore(VectorStore):
         if (
             record.generation is None
             or record.stats_pending
-            or record.tokens_version != (TOKENS_VERSION)
+            or record.tokens_version != TOKENS_VERSION
         ):
             self.rebuild_statistics(record.generation)
+        self._adopt_leftovers()
 
     @property
     def next(self) -> int:
@@ -225,6 +226,32 @@ class SharedWriteStore(VectorStore):
         return dict(fresh.metadata or {})
 
     # --- repair ---------------------------------------------------------------------------------
+
+    def _adopt_leftovers(self) -> None:
+        """Take over what a writer that stopped before its commit left (the ledger decides).
+
+        Its new chunks join this session's generation (counted now, so that the indexer's
+        reconciliation, which deletes those the ledger never recorded, takes them away again);
+        its retirements are undone (the indexer retires again what the ledger no longer has).
+        """
+        new = self.collection.get(
+            where=cast(Any, {FROM_KEY: {"$gt": self.committed}}), include=["documents"]
+        )
+        if new["ids"]:
+            self._count([text or "" for text in new["documents"] or []], +1)
+            self._new.update(new["ids"])
+            self._changed = True
+        retired = self.collection.get(
+            where=cast(
+                Any,
+                {"$and": [{UNTIL_KEY: {"$gt": self.committed}}, {UNTIL_KEY: {"$lt": NEVER}}]},
+            ),
+            include=[],
+        )
+        ids = retired["ids"]
+        for start in range(0, len(ids), self.max_batch_size):
+            part = ids[start : start + self.max_batch_size]
+            self.collection.update(ids=part, metadatas=cast(Any, [{UNTIL_KEY: NEVER}] * len(part)))
 
     def rebuild_statistics(self, generation: int | None) -> None:
         """Recount the committed chunks' tokens (after a crash in a commit, or an old collection).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from pathlib import Path
+from typing import Any, cast
 
 import docx
 import pdf_pages
@@ -15,6 +16,7 @@ from connectors.registry import get_registry
 from gpt4all_rag.localdocs import LocalDocs
 from gpt4all_rag.localdocs.ledger import Ledger
 from gpt4all_rag.localdocs.splitting import SplitSettings, TokenCounter, split_documents
+from gpt4all_rag.localdocs.store import make_client
 
 SENTENCES = [
     "The lm function fits linear models in R, using a formula such as y ~ x.",
@@ -146,3 +148,25 @@ def assert_exact(docs: LocalDocs, root: Path, counter: TokenCounter) -> None:
     duplicates, no orphans."""
     assert stored_chunks(docs) == expected_chunks(root, counter, SplitSettings())
     assert_keywords_match_ledger(docs.ledger_path)
+
+
+def assert_shared_statistics(docs: LocalDocs) -> None:
+    """A shared collection's BM25 statistics (kept incrementally by the writer) equal a recount
+    of its committed chunks."""
+    from gpt4all_rag.localdocs.shared_record import SharedRecord, visible
+    from gpt4all_rag.localdocs.shared_terms import TermStats
+    from gpt4all_rag.localdocs.shared_tokens import chunk_tokens, document_frequencies
+
+    collection = docs.vector_store.collection
+    record = SharedRecord.from_metadata(collection.metadata)
+    committed = collection.get(
+        where=cast(Any, visible(None, record.generation)), include=["documents"]
+    )
+    tokens = chunk_tokens([text or "" for text in committed["documents"] or []])
+    assert len(committed["ids"]) == collection.count(), "chunks left that readers cannot see"
+    assert (record.chunks, record.total_tokens) == (len(tokens), sum(len(t) for t in tokens))
+    expected = document_frequencies(tokens)
+    stats = TermStats(make_client(docs.layout), collection)
+    assert stats.frequencies(sorted(expected)) == dict(expected)
+    side = stats._collection()
+    assert side is not None and side.count() == len(expected), "tokens counted that are gone"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ldi_helpers import assert_exact, word_corpus
+from ldi_helpers import assert_exact, assert_shared_statistics, word_corpus
 from local_ports import free_port
 
 from gpt4all_rag.config import Settings
@@ -98,3 +98,4 @@ def test_a_lost_chroma_server_is_one_line_and_a_rerun_ends_exact(
     docs = LocalDocs("remote", settings=settings, chroma_url=server.url, embeddings=embeddings)
     assert docs.info().files == 5 and not docs.info().interrupted
     assert_exact(docs, root, embeddings)
+    assert_shared_statistics(docs)  # the killed run's chunks counted once, its orphans not

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ldi_helpers import assert_exact, mixed_folder
+from ldi_helpers import assert_exact, assert_shared_statistics, mixed_folder
 
 from gpt4all_rag.config import Settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
@@ -37,9 +37,12 @@ def test_index_noop_edit_on_a_server(
     assert edit.updated == 1 and 0 < edit.chunks_embedded < first.chunks_embedded
     assert_exact(docs, root, embeddings)
 
+    assert_shared_statistics(docs)
+
     (root / "notes.md").unlink()
     assert docs.index([root]).deleted == 1
     assert_exact(docs, root, embeddings)
+    assert_shared_statistics(docs)
 
     hits = docs.vector_search("linear models in R", k=2)
     assert hits and hits[0].distance < 1

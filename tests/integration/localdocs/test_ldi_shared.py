@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from ldi_helpers import assert_shared_statistics
 
 from gpt4all_rag.config import Settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
@@ -202,6 +203,7 @@ def test_a_reader_polling_during_an_index_never_sees_part_of_a_file(
         done.set()
         thread.join()
     assert report.updated == 12
+    assert_shared_statistics(writer)
     expected["v2"] = _chunks_per_file(writer)
     assert all(expected["v2"][s] > expected["v1"][s] for s in expected["v1"])
     versions = set()
