@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, cast
 from gpt4all_rag.localdocs.shared_record import TOKENS_CHUNK_KEY, SharedRecord, visible
 from gpt4all_rag.localdocs.shared_tokens import chunk_tokens, phrase_count, query_phrases
 from gpt4all_rag.localdocs.where import Where
+from gpt4all_rag.text.terms import CJK_CHAR
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -250,15 +251,28 @@ class SharedKeywordIndex:
         return [(chunk_id, found[chunk_id]) for chunk_id in result["ids"]]
 
 
+_START = r"(?:^|[\W_])"  # FTS5 splits words at anything not a letter or digit, "_" included
+_END = r"(?:[\W_]|$)"
+
+
 def _pattern(phrase: _Phrase) -> str:
-    """A case-blind regex finding the phrase's chunks in raw text (a superset; BM25 sorts out)."""
+    """A case-blind regex finding the phrase's chunks in raw text (a superset; BM25 sorts out).
+
+    Words match at a word start: the stem as a prefix catches the inflections Porter folds
+    (``model`` finds ``models``); words of one or two letters (never stemmed) match whole, or
+    ``i`` would match nearly every chunk. Chinese and Japanese grams match anywhere.
+    """
+    if CJK_CHAR.search(phrase.term):
+        return re.escape(phrase.term)
     if len(phrase.tokens) > 1:
-        return r"[\W_]+".join(re.escape(token) for token in phrase.tokens)
+        return _START + r"[\W_]+".join(re.escape(token) for token in phrase.tokens) + _END
     stem = phrase.tokens[0]
+    if len(stem) <= 2 and len(phrase.term) <= 2:
+        return _START + re.escape(phrase.term) + _END
     if stem[-1:] in ("i", "e") and len(stem) > 3:
         stem = stem[:-1]  # happi(ness) ~ happy, hope ~ hoping
-    options = {re.escape(phrase.term), re.escape(stem)}
-    return "|".join(sorted(options))
+    options = sorted({re.escape(phrase.term), re.escape(stem)})
+    return _START + "(?:" + "|".join(options) + ")"
 
 
 def _bm25(tokens: Sequence[str], phrases: Sequence[_Phrase], avgdl: float) -> float:
