@@ -126,3 +126,29 @@ def test_visibility_filter_and_record() -> None:
         9,
         False,
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "found"),
+    [
+        ("models", "Fitting a Model in R", True),  # the stem as a prefix
+        ("modeling", "linear models", True),
+        ("happiness", "a happy user", True),  # Porter's y -> i
+        ("var", "set my_var first", True),  # FTS5 splits at "_"
+        ("i", "in it is", False),  # short words match whole
+        ("i", "What do I do?", True),
+        ("how", "shows", False),  # words match at their start
+        ("机器", "学习机器人", True),
+        ("snake_case", "a snake case name", True),
+    ],
+)
+def test_the_server_prefilter_finds_the_chunks_fts5_matches(
+    query: str, text: str, found: bool
+) -> None:
+    import re
+
+    from gpt4all_rag.localdocs.shared_terms import _pattern
+
+    term, tokens = query_phrases(query)[0]
+    pattern = "(?i)(" + _pattern(_Phrase(term, tokens, 1, 1.0)) + ")"
+    assert bool(re.search(pattern, text)) is found
