@@ -251,8 +251,10 @@ class SharedKeywordIndex:
         return [(chunk_id, found[chunk_id]) for chunk_id in result["ids"]]
 
 
-_START = r"(?:^|[\W_])"  # FTS5 splits words at anything not a letter or digit, "_" included
-_END = r"(?:[\W_]|$)"
+_START = rf"(?:^|[\W_]|{CJK_CHAR.pattern})"
+"""A word starts after anything FTS5 splits at (not a letter or digit, "_" included) and after a
+Chinese or Japanese character (``keyword_terms`` spells those apart)."""
+_END = rf"(?:[\W_]|{CJK_CHAR.pattern}|$)"
 
 
 def _pattern(phrase: _Phrase) -> str:

@@ -139,6 +139,8 @@ def test_visibility_filter_and_record() -> None:
         ("i", "What do I do?", True),
         ("how", "shows", False),  # words match at their start
         ("机器", "学习机器人", True),
+        ("sudo", "用sudo运行", True),  # a word right after Chinese text
+        ("i", "我i", True),
         ("snake_case", "a snake case name", True),
     ],
 )
