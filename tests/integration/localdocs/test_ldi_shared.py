@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,9 +23,10 @@ from ldi_helpers import assert_shared_statistics
 from gpt4all_rag.config import Settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
 from gpt4all_rag.localdocs import LocalDocs
-from gpt4all_rag.localdocs.keyword_index import KeywordIndex
+from gpt4all_rag.localdocs.keyword_index import fts_query, keyword_terms
 from gpt4all_rag.localdocs.shared_record import visible
 from gpt4all_rag.localdocs.shared_store import LEASES_COLLECTION, SharedVectorStore
+from gpt4all_rag.localdocs.shared_tokens import TOKENIZER
 from gpt4all_rag.localdocs.store import make_client
 
 pytestmark = [pytest.mark.models, pytest.mark.slow, pytest.mark.chroma_server]
@@ -39,6 +41,10 @@ def _home(tmp_path: Path, name: str) -> Settings:
     home = tmp_path / name
     home.mkdir()
     return Settings(home=home)
+
+
+def _by_score(pairs: list[tuple[str, float]]) -> list[tuple[float, str]]:
+    return sorted((-round(score, 6), chunk_id) for chunk_id, score in pairs)
 
 
 def _hit(ids: list[str], docs: LocalDocs, gold: str) -> bool:
@@ -63,22 +69,26 @@ def test_a_reader_home_searches_the_writers_collection_with_the_same_results(
     info = reader.info()
     assert (info.files, info.chunks) == (12, writer.info().chunks)
     assert len(reader.sources()) == 12
-    local = KeywordIndex(writer.ledger_path)  # the writer's own FTS5 index, for comparison
+    chunks = writer.vector_store.collection.get(include=["documents"])
+    fts5 = Fts5Reference(dict(zip(chunks["ids"], chunks["documents"] or [], strict=True)))
+    embedded = LocalDocs("team", settings=_home(tmp_path, "c"), embeddings=embeddings)
+    embedded.index([root])  # the same files in the embedded store, for comparison
     questions = [json.loads(line) for line in (REPO / "bench/qa/zh.jsonl").read_text().splitlines()]
-    hits = {"writer": 0, "reader": 0, "fts5": 0}
+    hits = {"writer": 0, "reader": 0, "embedded": 0}
     for question in questions:
         text, gold = question["question"], question["source"]
         shared = reader.keyword_index.search(text, 10)
-        fts5 = local.search(text, 10)
-        assert [i for i, _ in shared] == [i for i, _ in fts5]  # the same BM25, from the server
-        assert [s for _, s in shared] == pytest.approx([s for _, s in fts5])
+        exact = fts5.search(text, 10)
+        assert [s for _, s in shared] == pytest.approx([s for _, s in exact])  # FTS5's BM25
+        assert _by_score(shared) == _by_score(exact)  # the same chunks (ties in any order)
         by_writer = [str(d.id) for d in writer.as_retriever(k=5).invoke(text)]
         by_reader = [str(d.id) for d in reader.as_retriever(k=5).invoke(text)]
         assert by_reader == by_writer
         hits["writer"] += _hit(by_writer, writer, gold)
         hits["reader"] += _hit(by_reader, reader, gold)
-        hits["fts5"] += _hit([i for i, _ in fts5][:5], writer, gold)
-    assert hits["reader"] == hits["writer"] >= 8, hits
+        by_embedded = [str(d.id) for d in embedded.as_retriever(k=5).invoke(text)]
+        hits["embedded"] += _hit(by_embedded, embedded, gold)
+    assert hits["reader"] == hits["writer"] == hits["embedded"] >= 8, hits
 
     from fastapi.testclient import TestClient
 
@@ -223,3 +233,23 @@ def _chunks_per_file(docs: LocalDocs) -> dict[str, int]:
     for meta in page["metadatas"] or []:
         counts[str((meta or {})["source"])] += 1
     return dict(counts)
+
+
+class Fts5Reference:
+    """SQLite FTS5's own BM25 over given chunks (the ranking the shared search computes)."""
+
+    def __init__(self, texts: dict[str, str | None]) -> None:
+        self._ids = list(texts)
+        self._db = sqlite3.connect(":memory:")
+        self._db.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize = '{TOKENIZER}')")
+        self._db.executemany(
+            "INSERT INTO t (rowid, x) VALUES (?, ?)",
+            [(n, keyword_terms(texts[i] or "")) for n, i in enumerate(self._ids)],
+        )
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        rows = self._db.execute(
+            "SELECT rowid, bm25(t) FROM t WHERE t MATCH ? ORDER BY bm25(t) LIMIT ?",
+            [fts_query(query), k],
+        ).fetchall()
+        return [(self._ids[rowid], -score) for rowid, score in rows]
