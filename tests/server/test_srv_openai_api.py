@@ -10,6 +10,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 from srv_helpers import N_CTX, RunningServer
 
+from gpt4all_rag.config import get_settings
 from gpt4all_rag.embeddings import GPT4AllEmbeddings
 
 pytestmark = pytest.mark.models
@@ -108,7 +109,9 @@ def test_embeddings_match_the_library(client: openai.OpenAI) -> None:
     floats = client.embeddings.create(
         model="all-MiniLM-L6-v2", input=texts, encoding_format="float"
     )
-    expected = GPT4AllEmbeddings().embed_documents(texts)
+    # The server embeds with the backend new collections use (8-bit by default).
+    backend = get_settings().embedding_backend
+    expected = GPT4AllEmbeddings(backend=backend).embed_documents(texts)
     for got in (reply, floats):
         assert [item.index for item in got.data] == [0, 1]
         vectors = np.array([item.embedding for item in got.data])
