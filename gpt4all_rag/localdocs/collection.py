@@ -590,7 +590,6 @@ class LocalDocs:
         if record is None:
             raise CollectionNotFoundError(self.name, self._names())
         split = record.split or {}
-        summary = read_summary(self.ledger_path) if self._has_ledger else None
         return CollectionInfo(
             name=self.name,
             files=record.files,
@@ -601,7 +600,7 @@ class LocalDocs:
             overlap_tokens=split.get("overlap_tokens"),
             size_bytes=collection_size(self.layout, self.name),
             location=self.layout.location,
-            interrupted=summary is not None and "run" in summary.meta,
+            interrupted=self._has_ledger and "run" in read_meta(self.ledger_path),
         )
 
     def remove(self) -> None:
