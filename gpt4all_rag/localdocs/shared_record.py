@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gpt4all_rag.localdocs.where import Where
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 MODEL_KEY = "gpt4all_rag_embedding_model"
 """Collection metadata: the embedding model id."""
@@ -93,6 +96,11 @@ class SharedRecord:
             tokens_version=meta.get(TOKENS_KEY),
             stats_pending=meta.get(PENDING_KEY) is not None,
         )
+
+
+def read_record(client: ClientAPI, name: str) -> SharedRecord:
+    """A shared collection's record as the server holds it now (it moves as the writer commits)."""
+    return SharedRecord.from_metadata(client.get_collection(name, embedding_function=None).metadata)
 
 
 def is_ours(metadata: Mapping[str, Any] | None) -> bool:

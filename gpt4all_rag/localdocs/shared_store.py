@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.documents import Document
 
-from gpt4all_rag.localdocs.shared_record import SharedRecord, is_ours, strip, visible
+from gpt4all_rag.localdocs.shared_record import (
+    SharedRecord,
+    is_ours,
+    read_record,
+    strip,
+    visible,
+)
 from gpt4all_rag.localdocs.shared_terms import TERMS_PREFIX
 from gpt4all_rag.localdocs.store import VectorHit, VectorStore
 from gpt4all_rag.localdocs.where import Where
@@ -22,7 +28,6 @@ if TYPE_CHECKING:
 
 LEASES_COLLECTION = "gpt4all_rag_leases"
 """The server's collection of writer leases (one record per collection name)."""
-_PAGE = 5000
 
 
 def shared_names(client: ClientAPI) -> list[str]:
@@ -47,8 +52,7 @@ class SharedVectorStore(VectorStore):
 
     def record(self) -> SharedRecord:
         """The collection's record, read now (it moves as the writer commits)."""
-        fresh = self._client.get_collection(self.collection.name, embedding_function=None)
-        return SharedRecord.from_metadata(fresh.metadata)
+        return read_record(self._client, self.collection.name)
 
     def query(
         self, embedding: Sequence[float], k: int = 4, where: Where | None = None
@@ -83,13 +87,7 @@ class SharedVectorStore(VectorStore):
         """Every file with a committed chunk, sorted."""
         where = visible(None, self.record().generation)
         seen: set[str] = set()
-        offset = 0
-        while True:
-            page = self.collection.get(
-                where=cast(Any, where), include=["metadatas"], limit=_PAGE, offset=offset
-            )
+        for page in self.pages(["metadatas"], where):
             metas = page["metadatas"] or []
             seen.update(str(m["source"]) for m in metas if m and "source" in m)
-            if len(page["ids"]) < _PAGE:
-                return sorted(seen)
-            offset += _PAGE
+        return sorted(seen)

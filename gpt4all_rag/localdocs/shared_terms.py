@@ -24,7 +24,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from gpt4all_rag.localdocs.shared_record import TOKENS_CHUNK_KEY, SharedRecord, visible
+from gpt4all_rag.localdocs.shared_record import (
+    TOKENS_CHUNK_KEY,
+    SharedRecord,
+    read_record,
+    visible,
+)
 from gpt4all_rag.localdocs.shared_tokens import chunk_tokens, phrase_count, query_phrases
 from gpt4all_rag.localdocs.where import Where
 from gpt4all_rag.text.terms import CJK_CHAR
@@ -172,7 +177,7 @@ class SharedKeywordIndex:
         self.exact = True
         if k <= 0:
             return []
-        record = SharedRecord.from_metadata(self._fresh_metadata())
+        record = read_record(self._client, self._collection.name)
         phrases = self._phrases(query, record)
         if not phrases or record.chunks == 0:
             return []
@@ -209,9 +214,6 @@ class SharedKeywordIndex:
             step.append(phrases[used])
             used += 1
         return step, used
-
-    def _fresh_metadata(self) -> Mapping[str, Any] | None:
-        return self._client.get_collection(self._collection.name, embedding_function=None).metadata
 
     def _phrases(self, query: str, record: SharedRecord) -> list[_Phrase]:
         """The query's phrases that occur in the collection, rarest first."""

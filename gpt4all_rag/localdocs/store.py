@@ -6,7 +6,7 @@ collections never pay for it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from gpt4all_rag.localdocs.layout import Layout
 from gpt4all_rag.localdocs.where import Where
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
+    from chromadb.api import ClientAPI, GetResult
     from chromadb.api.models.Collection import Collection
 
 _PAGE = 5000  # ids fetched per request when listing a whole collection
@@ -151,13 +151,21 @@ class VectorStore:
 
     def ids(self) -> set[str]:
         """Every id in the collection."""
-        found: set[str] = set()
+        return {chunk_id for page in self.pages([]) for chunk_id in page["ids"]}
+
+    def pages(self, include: Sequence[str], where: Where | None = None) -> Iterator[GetResult]:
+        """The whole collection (or the chunks ``where`` passes), fetched a page at a time."""
         offset = 0
         while True:
-            page = self.collection.get(include=[], limit=_PAGE, offset=offset)["ids"]
-            found.update(page)
-            if len(page) < _PAGE:
-                return found
+            page = self.collection.get(
+                where=cast(Any, dict(where)) if where else None,
+                include=cast(Any, list(include)),
+                limit=_PAGE,
+                offset=offset,
+            )
+            yield page
+            if len(page["ids"]) < _PAGE:
+                return
             offset += _PAGE
 
     def query(
